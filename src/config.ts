@@ -1,0 +1,67 @@
+import { resolve } from 'node:path';
+
+/** Validated process configuration, read once from the environment. */
+export interface Config {
+  /** External Postgres; when absent the embedded Postgres under dataDir is used. */
+  databaseUrl: string | undefined;
+  port: number;
+  host: string;
+  /** Root for embedded Postgres data and other local state. */
+  dataDir: string;
+  logLevel: string;
+  /** GraphiQL (and with it introspection) served at /graphql. */
+  graphiql: boolean;
+  /** Production hides field suggestions and masks errors strictly. */
+  production: boolean;
+  dbPoolSize: number;
+  maxBodyBytes: number;
+  maxSubscriptionsPerConnection: number;
+  /** A running chat whose heartbeat is older than this goes back to pending. */
+  staleRunSeconds: number;
+  eventRetentionDays: number;
+  wsKeepAliveMs: number;
+}
+
+class ConfigError extends Error {}
+
+function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be an integer in ${min}..${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function bool(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (/^(1|true|yes|on)$/i.test(raw)) return true;
+  if (/^(0|false|no|off)$/i.test(raw)) return false;
+  throw new ConfigError(`${name} must be a boolean (true/false), got "${raw}"`);
+}
+
+/** Reads and validates the environment; throws a one-line error on a bad value. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const production = env.NODE_ENV === 'production';
+  const databaseUrl = env.DATABASE_URL || undefined;
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL must be a postgres:// or postgresql:// URL');
+  }
+  return {
+    databaseUrl,
+    port: int(env, 'PORT', 4000, 0, 65535),
+    host: env.HOST || '127.0.0.1',
+    dataDir: resolve(env.CHATGRAPH_DATA_DIR || '.chatgraph'),
+    logLevel: env.LOG_LEVEL || (env.CI ? 'warn' : 'info'),
+    graphiql: bool(env, 'GRAPHIQL', !production),
+    production,
+    dbPoolSize: int(env, 'DB_POOL_SIZE', 10, 1, 200),
+    maxBodyBytes: int(env, 'MAX_BODY_BYTES', 1_000_000, 1024, 100_000_000),
+    maxSubscriptionsPerConnection: int(env, 'MAX_SUBSCRIPTIONS_PER_CONNECTION', 50, 1, 10_000),
+    staleRunSeconds: int(env, 'STALE_RUN_SECONDS', 300, 1, 86_400 * 7),
+    eventRetentionDays: int(env, 'EVENT_RETENTION_DAYS', 7, 1, 3650),
+    wsKeepAliveMs: int(env, 'WS_KEEPALIVE_MS', 12_000, 1000, 600_000),
+  };
+}

@@ -1,0 +1,46 @@
+import pgPromise, { type IDatabase, type IInitOptions, type IMain, type ITask } from 'pg-promise';
+import { UsersRepository } from './repos/users.js';
+import { ApiTokensRepository } from './repos/apiTokens.js';
+
+/** Repositories attached to every db, task and tx object (`db.users.byId(...)`). */
+export interface Extensions {
+  users: UsersRepository;
+  apiTokens: ApiTokensRepository;
+}
+
+export type Db = IDatabase<Extensions> & Extensions;
+/** A db, task or transaction: repositories work the same on all three. */
+export type DbTask = ITask<Extensions> & Extensions;
+export type Queryable = Db | DbTask;
+
+type QueryListener = (query: string) => void;
+const queryListeners = new Set<QueryListener>();
+
+/** Observes every statement sent (tests count statements to prove batching). */
+export function onQuery(listener: QueryListener): () => void {
+  queryListeners.add(listener);
+  return () => queryListeners.delete(listener);
+}
+
+const initOptions: IInitOptions<Extensions> = {
+  extend(obj) {
+    obj.users = new UsersRepository(obj, pgp);
+    obj.apiTokens = new ApiTokensRepository(obj, pgp);
+  },
+  query(e) {
+    if (queryListeners.size === 0) return;
+    const text = typeof e.query === 'string' ? e.query : String(e.query);
+    for (const listener of queryListeners) listener(text);
+  },
+};
+
+/** The one pg-promise root of the process. */
+export const pgp: IMain = pgPromise(initOptions);
+
+// Parse int4 columns as numbers; int8/numeric stay strings (exact token counts, prices).
+pgp.pg.types.setTypeParser(pgp.pg.types.builtins.INT4, (v: string) => Number.parseInt(v, 10));
+
+/** Opens a pool against `url`; close it with `db.$pool.end()`. */
+export function createDb(url: string, poolSize = 10): Db {
+  return pgp({ connectionString: url, max: poolSize, application_name: 'chatgraph' }) as Db;
+}

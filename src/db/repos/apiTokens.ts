@@ -1,0 +1,59 @@
+import type { IDatabase, IMain } from 'pg-promise';
+import { sql } from '../sql.js';
+import type { UserRow } from './users.js';
+
+/** A row of `api_tokens` (never carries the secret). */
+export interface ApiTokenRow {
+  id: string;
+  user_id: string;
+  name: string;
+  secret_hash: Buffer;
+  scopes: string[];
+  expires_at: Date | null;
+  last_used_at: Date | null;
+  revoked_at: Date | null;
+  created_at: Date;
+}
+
+export type TokenWithUser = ApiTokenRow & { user: UserRow };
+
+const queries = {
+  findWithUser: sql('api_tokens/find_with_user.sql'),
+};
+
+/** SQL for the api_tokens table. */
+export class ApiTokensRepository {
+  constructor(private readonly db: IDatabase<unknown>, private readonly pgp: IMain) {}
+
+  create(input: { id: string; userId: string; name: string; secretHash: Buffer; scopes: string[]; expiresAt: Date | null }): Promise<ApiTokenRow> {
+    return this.db.one(
+      `INSERT INTO api_tokens (id, user_id, name, secret_hash, scopes, expires_at)
+       VALUES ($(id), $(userId), $(name), $(secretHash), $(scopes)::text[], $(expiresAt)) RETURNING *`,
+      input,
+    );
+  }
+
+  /** The token and its user, whatever its state (the caller checks expiry and revocation). */
+  findWithUser(id: string): Promise<TokenWithUser | null> {
+    return this.db.oneOrNone(queries.findWithUser, { id });
+  }
+
+  /** Records use at most once a minute per token, so hot tokens do not rewrite their row per request. */
+  touch(id: string): Promise<null> {
+    return this.db.none(
+      `UPDATE api_tokens SET last_used_at = now()
+       WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`,
+      [id],
+    );
+  }
+
+  listForUser(userId: string): Promise<ApiTokenRow[]> {
+    return this.db.any('SELECT * FROM api_tokens WHERE user_id = $1 ORDER BY created_at, id', [userId]);
+  }
+
+  /** Marks a token revoked; returns false when no live token has that id. */
+  async revoke(id: string): Promise<boolean> {
+    const r = await this.db.result('UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL', [id]);
+    return r.rowCount === 1;
+  }
+}

@@ -1,0 +1,42 @@
+import { join } from 'node:path';
+import type { Config } from './config.js';
+import { createDb, type Db } from './db/index.js';
+import { ensureDatabase, startEmbeddedPostgres, type EmbeddedHandle } from './db/embedded.js';
+import { migrate } from './db/migrate.js';
+import { logger } from './logger.js';
+
+/** An open database (embedded or DATABASE_URL), migrated, with its own shutdown. */
+export interface Database {
+  db: Db;
+  url: string;
+  embedded: boolean;
+  close(): Promise<void>;
+}
+
+const EMBEDDED_DB_NAME = 'chatgraph';
+
+/** Opens `DATABASE_URL`, or starts the embedded Postgres under the data dir; applies migrations. */
+export async function openDatabase(config: Config): Promise<Database> {
+  let handle: EmbeddedHandle | undefined;
+  let url = config.databaseUrl;
+  if (!url) {
+    handle = await startEmbeddedPostgres({ pgdata: join(config.dataDir, 'pg') });
+    await ensureDatabase(handle.url('postgres'), EMBEDDED_DB_NAME);
+    url = handle.url(EMBEDDED_DB_NAME);
+  }
+  const db = createDb(url, config.dbPoolSize);
+  let closed: Promise<void> | undefined;
+  const close = () =>
+    (closed ??= (async () => {
+      await db.$pool.end().catch(() => undefined);
+      await handle?.stop();
+    })());
+  try {
+    const applied = await migrate(db);
+    if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { db, url, embedded: handle !== undefined, close };
+}

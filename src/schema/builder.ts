@@ -1,0 +1,94 @@
+import SchemaBuilder from '@pothos/core';
+import DataloaderPlugin from '@pothos/plugin-dataloader';
+import ErrorsPlugin from '@pothos/plugin-errors';
+import RelayPlugin from '@pothos/plugin-relay';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
+import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
+import type { Context } from '../context.js';
+
+/** The named type parameters of the one schema builder. */
+export interface SchemaTypes {
+  Context: Context;
+  AuthScopes: {
+    /** Any valid token. */
+    authenticated: boolean;
+    /** A token with the worker scope (drives chat runs). */
+    worker: boolean;
+    /** An admin user on a token with the admin scope. */
+    admin: boolean;
+  };
+  Scalars: {
+    DateTime: { Input: Date; Output: Date | string };
+    BigInt: { Input: bigint; Output: bigint | number | string };
+    JSON: { Input: unknown; Output: unknown };
+  };
+  DefaultFieldNullability: false;
+}
+
+/**
+ * 64-bit integers (token counts, microdollars) serialised as decimal strings, since JSON numbers
+ * lose precision past 2^53. Accepts strings or integral numbers as input.
+ */
+const BigIntScalar = new GraphQLScalarType<bigint, string>({
+  name: 'BigInt',
+  description: 'A 64-bit signed integer, serialised as a decimal string.',
+  serialize(value) {
+    if (typeof value === 'bigint') return value.toString();
+    if (typeof value === 'number' && Number.isInteger(value)) return String(value);
+    if (typeof value === 'string' && /^-?\d+$/.test(value)) return value;
+    throw new GraphQLError(`BigInt cannot represent ${String(value)}`);
+  },
+  parseValue(value) {
+    return toBigInt(value);
+  },
+  parseLiteral(ast) {
+    if (ast.kind === Kind.INT || ast.kind === Kind.STRING) return toBigInt(ast.value);
+    throw new GraphQLError('BigInt must be an integer or a decimal string');
+  },
+});
+
+function toBigInt(value: unknown): bigint {
+  if ((typeof value === 'string' && /^-?\d{1,19}$/.test(value)) || (typeof value === 'number' && Number.isSafeInteger(value))) {
+    const n = BigInt(value);
+    if (n >= -(2n ** 63n) && n < 2n ** 63n) return n;
+  }
+  throw new GraphQLError('BigInt must be a 64-bit integer or a decimal string of one');
+}
+
+// Plugin order is deliberate: Relay first (global ids are decoded before anything sees them),
+// Errors before ScopeAuth (an authorisation failure on a mutation can become a typed error),
+// Dataloader last (it wraps the innermost resolver).
+export const builder = new SchemaBuilder<SchemaTypes>({
+  plugins: [RelayPlugin, ErrorsPlugin, ScopeAuthPlugin, DataloaderPlugin],
+  defaultFieldNullability: false,
+  relay: {
+    clientMutationId: 'omit',
+    cursorType: 'String',
+    nodeQueryOptions: { nullable: true },
+    nodesQueryOptions: false,
+  },
+  errors: {
+    defaultTypes: [],
+  },
+  scopeAuth: {
+    authorizeOnSubscribe: true,
+    authScopes: (ctx) => ({
+      authenticated: ctx.viewer !== null,
+      worker: ctx.viewer?.isWorker ?? false,
+      admin: ctx.viewer?.isAdmin ?? false,
+    }),
+    unauthorizedError: (_parent, ctx) =>
+      ctx.viewer
+        ? new GraphQLError('Not allowed for this token', { extensions: { code: 'FORBIDDEN' } })
+        : new GraphQLError('Authentication required: send Authorization: Bearer <token>', {
+            extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
+          }),
+  },
+});
+
+builder.addScalarType('DateTime', DateTimeResolver);
+builder.addScalarType('JSON', JSONResolver);
+builder.addScalarType('BigInt', BigIntScalar);
+
+builder.queryType({ authScopes: { authenticated: true } });

@@ -1,0 +1,11 @@
+import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
+import { builder } from './builder.js';
+import './types/User.js';
+
+/** The executable schema built from every type file. */
+export const schema: GraphQLSchema = builder.toSchema();
+
+/** SDL of the schema, sorted so diffs show real changes only (written to schema.graphql). */
+export function printSortedSchema(): string {
+  return `${printSchema(lexicographicSortSchema(schema))}\n`;
+}

@@ -1,0 +1,130 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { GraphQLError, type ExecutionArgs } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+import { AuthError, authenticate } from './auth/viewer.js';
+import type { AppServices } from './context.js';
+import { logger } from './logger.js';
+import { createChatgraphYoga, tokenFromConnectionParams, type ChatgraphYoga, type GraphiqlDefaults } from './yoga.js';
+
+/** A running (or startable) chatgraph HTTP + WebSocket server. */
+export interface App {
+  yoga: ChatgraphYoga;
+  server: Server;
+  /** Listens on `port` (0 = any free port); resolves to the bound URL of /graphql. */
+  start(port?: number, host?: string): Promise<string>;
+  /** Stops accepting, closes sockets, waits for in-flight requests (bounded). Idempotent. */
+  stop(): Promise<void>;
+}
+
+export interface AppOptions extends AppServices {
+  graphiql?: GraphiqlDefaults;
+}
+
+/** The envelop-wrapped execute/subscribe pair, carried to graphql-ws through rootValue. */
+interface Executable {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  execute: (args: ExecutionArgs) => any;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  subscribe: (args: ExecutionArgs) => any;
+}
+
+/** Builds one HTTP server serving yoga and graphql-ws on the same path (`/graphql`). */
+export function buildApp(options: AppOptions): App {
+  const services: AppServices = { db: options.db, config: options.config };
+  const yoga = createChatgraphYoga({ services, graphiql: options.graphiql });
+  const server = createServer(yoga);
+  const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: options.config.maxBodyBytes });
+
+  // The WebSocket transport runs the same envelop plugins as HTTP (yoga.getEnveloped).
+  const wsServer = useServer(
+    {
+      execute: (args) => (args.rootValue as Executable).execute(args),
+      subscribe: (args) => (args.rootValue as Executable).subscribe(args),
+      onConnect: async (ctx) => {
+        try {
+          await authenticate(services.db, tokenFromConnectionParams(ctx.connectionParams));
+          return true;
+        } catch (err) {
+          if (err instanceof AuthError) return false; // graphql-ws closes with 4403 Forbidden
+          throw err;
+        }
+      },
+      onSubscribe: async (ctx, _id, payload) => {
+        const active = Object.keys(ctx.subscriptions).length;
+        if (active >= options.config.maxSubscriptionsPerConnection) {
+          return [new GraphQLError(`Too many subscriptions on this connection (limit ${options.config.maxSubscriptionsPerConnection})`, { extensions: { code: 'TOO_MANY_SUBSCRIPTIONS' } })];
+        }
+        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+          ...ctx,
+          req: ctx.extra.request,
+          socket: ctx.extra.socket,
+          params: payload,
+          connectionParams: ctx.connectionParams ?? {},
+        });
+        let document;
+        try {
+          document = parse(payload.query);
+        } catch (err) {
+          return [err instanceof GraphQLError ? err : new GraphQLError('Syntax error')];
+        }
+        const errors = validate(schema, document);
+        if (errors.length > 0) return errors;
+        let contextValue;
+        try {
+          // Re-checks the token on every subscribe: a token revoked after connect stops working.
+          contextValue = await contextFactory();
+        } catch (err) {
+          if (err instanceof GraphQLError) return [err];
+          throw err;
+        }
+        return {
+          schema,
+          operationName: payload.operationName,
+          document,
+          variableValues: payload.variables,
+          contextValue,
+          rootValue: { execute, subscribe },
+        };
+      },
+    },
+    wss,
+    options.config.wsKeepAliveMs,
+  );
+
+  let stopping: Promise<void> | undefined;
+  return {
+    yoga,
+    server,
+    start(port = options.config.port, host = options.config.host) {
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          const address = server.address() as AddressInfo;
+          resolve(`http://${address.address}:${address.port}${yoga.graphqlEndpoint}`);
+        });
+      });
+    },
+    stop() {
+      stopping ??= (async () => {
+        for (const client of wss.clients) client.close(1001, 'Server shutting down');
+        await wsServer.dispose();
+        await new Promise<void>((resolve) => {
+          if (!server.listening) return resolve();
+          const force = setTimeout(() => server.closeAllConnections(), 5000);
+          force.unref();
+          server.close(() => {
+            clearTimeout(force);
+            resolve();
+          });
+          server.closeIdleConnections();
+        });
+        await yoga.dispose();
+        logger.debug('server stopped');
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,124 @@
+import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import { NoSchemaIntrospectionCustomRule } from 'graphql';
+import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { bearerToken } from './auth/viewer.js';
+import { createContext, tokenFromRequest, type AppServices, type Context } from './context.js';
+import { logger } from './logger.js';
+import { schema } from './schema/index.js';
+
+/** What the GraphiQL page is prefilled with (demo mode passes a token and a first query). */
+export interface GraphiqlDefaults {
+  headers?: Record<string, string>;
+  defaultQuery?: string;
+}
+
+/** Server-level context: an HTTP request, or the connection params of a graphql-ws socket. */
+export interface ServerContext {
+  connectionParams?: Record<string, unknown>;
+}
+
+export interface YogaOptions {
+  services: AppServices;
+  graphiql?: GraphiqlDefaults;
+  /** Extra readiness checks (the LISTEN connection, later); each throws when not ready. */
+  readinessChecks?: Array<() => Promise<void>>;
+}
+
+export type ChatgraphYoga = YogaServerInstance<ServerContext, Context>;
+
+/** Token from graphql-ws connection params: `authToken`, or an Authorization header as GraphiQL sends it. */
+export function tokenFromConnectionParams(params: Record<string, unknown> | undefined): string | null {
+  if (!params) return null;
+  if (typeof params.authToken === 'string') return params.authToken;
+  const headers = (typeof params.headers === 'object' && params.headers) || params;
+  const header = (headers as Record<string, unknown>).Authorization ?? (headers as Record<string, unknown>).authorization;
+  return typeof header === 'string' ? bearerToken(header) : null;
+}
+
+/** Answers /ready: the database (and any extra dependency) reachable. */
+function readinessPlugin(services: AppServices, checks: Array<() => Promise<void>>): Plugin {
+  return {
+    async onRequest({ url, endResponse, fetchAPI }) {
+      if (url.pathname !== '/ready') return;
+      try {
+        await services.db.one('SELECT 1 AS ok');
+        for (const check of checks) await check();
+        endResponse(fetchAPI.Response.json({ status: 'ready' }));
+      } catch (err) {
+        logger.warn({ err: String(err) }, 'readiness check failed');
+        endResponse(fetchAPI.Response.json({ status: 'unavailable' }, { status: 503 }));
+      }
+    },
+  };
+}
+
+/** Rejects bodies above the limit before they are read (413), by declared length. */
+function bodyLimitPlugin(maxBytes: number): Plugin {
+  return {
+    onRequest({ request, endResponse, fetchAPI }) {
+      const length = Number(request.headers.get('content-length') ?? 0);
+      if (length > maxBytes) {
+        endResponse(
+          fetchAPI.Response.json(
+            { errors: [{ message: `Request body too large (limit ${maxBytes} bytes)`, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] },
+            { status: 413 },
+          ),
+        );
+      }
+    },
+  };
+}
+
+/** Introspection only where GraphiQL is served (DESIGN 7). */
+const disableIntrospection: Plugin = {
+  onValidate({ addValidationRule }) {
+    addValidationRule(NoSchemaIntrospectionCustomRule);
+  },
+};
+
+/** Builds the yoga instance; tests call `yoga.fetch` directly, the server mounts it on HTTP and WS. */
+export function createChatgraphYoga(options: YogaOptions): ChatgraphYoga {
+  const { services } = options;
+  const { config } = services;
+  const plugins: Plugin[] = [
+    readinessPlugin(services, options.readinessChecks ?? []),
+    bodyLimitPlugin(config.maxBodyBytes),
+    EnvelopArmorPlugin({
+      maxDepth: { n: 12 },
+      maxAliases: { n: 15 },
+      maxTokens: { n: 2000 },
+      maxDirectives: { n: 20 },
+      costLimit: { maxCost: 10_000, objectCost: 2, scalarCost: 1, depthCostFactor: 1.5 },
+      blockFieldSuggestion: { enabled: config.production },
+    }),
+  ];
+  if (!config.graphiql) plugins.push(disableIntrospection);
+
+  return createYoga<ServerContext, Context>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    healthCheckEndpoint: '/health',
+    landingPage: false,
+    maskedErrors: { isDev: false },
+    logging: {
+      debug: (...args) => logger.debug(args.map(String).join(' ')),
+      info: (...args) => logger.info(args.map(String).join(' ')),
+      warn: (...args) => logger.warn(args.map(String).join(' ')),
+      error: (...args) => logger.error(args.map(String).join(' ')),
+    },
+    graphiql: config.graphiql
+      ? {
+          title: 'chatgraph',
+          subscriptionsProtocol: 'WS',
+          defaultQuery: options.graphiql?.defaultQuery,
+          headers: options.graphiql?.headers ? JSON.stringify(options.graphiql.headers, null, 2) : undefined,
+          shouldPersistHeaders: false,
+        }
+      : false,
+    renderGraphiQL,
+    plugins,
+    context: ({ request, connectionParams }) =>
+      createContext(services, connectionParams ? tokenFromConnectionParams(connectionParams) : tokenFromRequest(request)),
+  });
+}

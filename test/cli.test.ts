@@ -1,0 +1,138 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+// End to end through the real CLI on its own embedded Postgres (not the suite's shared server).
+const root = new URL('..', import.meta.url).pathname;
+const dataDir = mkdtempSync(join(tmpdir(), 'chatgraph-cli-'));
+chmodSync(dataDir, 0o755); // mkdtemp makes 0700; as root, the postgres OS user must traverse it
+const env = { ...process.env, CHATGRAPH_DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'warn', DATABASE_URL: '' };
+const children: ChildProcess[] = [];
+
+interface Started {
+  child: ChildProcess;
+  url: string;
+  tokens: Record<string, string>;
+  output: () => string;
+}
+
+function cli(args: string[]) {
+  return spawnSync(process.execPath, [join(root, 'bin/chatgraph.js'), ...args], { env, encoding: 'utf8', timeout: 60_000 });
+}
+
+function startServer(): Promise<Started> {
+  const child = spawn(process.execPath, [join(root, 'bin/chatgraph.js'), 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let out = '';
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`start timed out\n${out}\n${err}`)), 90_000);
+    child.on('exit', (code) => reject(new Error(`exited ${code}\n${out}\n${err}`)));
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const url = /serving GraphQL at (\S+)/.exec(out)?.[1];
+      if (url && /worker\s+cg_\S+/.test(out)) {
+        clearTimeout(timer);
+        const tokens = Object.fromEntries([...out.matchAll(/^\s+(\w+)\s+(cg_\S+)$/gm)].map((m) => [m[1]!, m[2]!]));
+        resolve({ child, url, tokens, output: () => out + err });
+      }
+    });
+  });
+}
+
+function exited(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code))));
+}
+
+/** Pids of postgres processes serving our data directory. */
+function ourPostgres(): number[] {
+  return readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dataDir);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+async function viewer(url: string, token?: string) {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query: '{ viewer { username } }' }),
+  });
+  return res.json() as Promise<{ data?: { viewer: { username: string } } | null; errors?: Array<{ extensions: { code: string } }> }>;
+}
+
+afterAll(() => {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+  for (const pid of ourPostgres()) process.kill(pid, 'SIGKILL');
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('chatgraph CLI on the embedded database', () => {
+  let firstTokens: Record<string, string>;
+
+  it('start: seeds on first run, serves GraphiQL and viewer, SIGTERM leaves no postgres behind', async () => {
+    const s = await startServer();
+    firstTokens = s.tokens;
+    expect(Object.keys(s.tokens).sort()).toEqual(['admin', 'alice', 'bob', 'worker']);
+    expect((await viewer(s.url, s.tokens.alice)).data).toEqual({ viewer: { username: 'alice' } });
+    expect((await viewer(s.url)).errors?.[0]?.extensions.code).toBe('UNAUTHENTICATED');
+    const page = await fetch(s.url, { headers: { accept: 'text/html' } });
+    const html = await page.text();
+    expect(html).toContain('<title>chatgraph</title>');
+    expect(html).not.toMatch(/unpkg\.com|cdn\.jsdelivr/); // self-contained, works offline
+    expect(html).toContain(s.tokens.alice); // demo headers prefilled
+    expect(ourPostgres().length).toBeGreaterThan(0);
+    s.child.kill('SIGTERM');
+    expect(await exited(s.child)).toBe(0);
+    expect(ourPostgres()).toEqual([]);
+  });
+
+  it('a second start reuses the data: same tokens, no reseed', async () => {
+    const s = await startServer();
+    expect(s.tokens).toEqual(firstTokens);
+    // CLI commands attach to the running server's embedded Postgres.
+    const list = cli(['token', 'list', 'alice']);
+    expect(list.status).toBe(0);
+    expect(list.stdout.trim().split('\n')).toHaveLength(1);
+    const users = cli(['user', 'create', 'carol', '--name', 'Carol']);
+    expect(users.status).toBe(0);
+    expect(users.stdout.trim()).toMatch(/^[0-9a-f-]{36}$/);
+    const token = cli(['token', 'create', 'carol', '--scope', 'user', '--expires-in', '1d']);
+    expect(token.status).toBe(0);
+    expect((await viewer(s.url, token.stdout.trim())).data).toEqual({ viewer: { username: 'carol' } });
+    const dup = cli(['user', 'create', 'carol']);
+    expect(dup.status).toBe(1);
+    expect(dup.stderr).toMatch(/already exists/);
+    s.child.kill('SIGINT');
+    expect(await exited(s.child)).toBe(0);
+    expect(ourPostgres()).toEqual([]);
+  });
+
+  it('recovers after the process was SIGKILLed (leftover postmaster)', async () => {
+    const s = await startServer();
+    s.child.kill('SIGKILL');
+    await exited(s.child);
+    expect(ourPostgres().length).toBeGreaterThan(0); // orphaned
+    const again = await startServer();
+    expect((await viewer(again.url, again.tokens.bob)).data).toEqual({ viewer: { username: 'bob' } });
+    again.child.kill('SIGTERM');
+    expect(await exited(again.child)).toBe(0);
+    expect(ourPostgres()).toEqual([]);
+  });
+
+  it('bad commands fail with one line and a non-zero status', () => {
+    const r = cli(['token', 'create', 'nobody']);
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim()).toBe('chatgraph: no user "nobody"');
+    expect(cli(['frobnicate']).status).toBe(1);
+  });
+});
