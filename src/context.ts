@@ -2,6 +2,7 @@ import { GraphQLError } from 'graphql';
 import { AuthError, authenticate, bearerToken, type Viewer } from './auth/viewer.js';
 import type { Config } from './config.js';
 import type { Db } from './db/index.js';
+import { createLoaders, type Loaders } from './resolvers/loaders.js';
 
 /** Long-lived services shared by every request of one server. */
 export interface AppServices {
@@ -12,6 +13,12 @@ export interface AppServices {
 /** Per-request (or per WebSocket operation) context. Loaders live here, never at module scope. */
 export interface Context extends AppServices {
   viewer: Viewer | null;
+  loaders: Loaders;
+}
+
+/** A context for `viewer` with fresh loaders (per request; per event for subscriptions). */
+export function contextFor(services: AppServices, viewer: Viewer | null): Context {
+  return { ...services, viewer, loaders: createLoaders(services.db, viewer) };
 }
 
 /** The 401 answer for a token that is present but unusable (unknown, expired, revoked). */
@@ -24,9 +31,9 @@ export function unauthenticated(message: string): GraphQLError {
  * works, protected fields answer UNAUTHENTICATED); a bad token fails the whole request.
  */
 export async function createContext(services: AppServices, token: string | null): Promise<Context> {
-  if (token === null) return { ...services, viewer: null };
+  if (token === null) return contextFor(services, null);
   try {
-    return { ...services, viewer: await authenticate(services.db, token) };
+    return contextFor(services, await authenticate(services.db, token));
   } catch (err) {
     if (err instanceof AuthError) throw unauthenticated(err.message);
     throw err;

@@ -91,12 +91,16 @@ async function start(config: Config, seedRequested: boolean): Promise<void> {
       logger.error('shutdown took longer than 30s; exiting');
       process.exit(1);
     }, 30_000).unref();
-    try {
-      await app.stop();
-    } finally {
-      await database.close();
+    let code = 0;
+    for (const [what, step] of [['server', () => app.stop()], ['database', () => database.close()]] as const) {
+      try {
+        await step();
+      } catch (err) {
+        code = 1;
+        logger.error({ err: String(err) }, `stopping the ${what} failed`);
+      }
     }
-    process.exit(0);
+    process.exit(code);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));

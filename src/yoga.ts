@@ -1,10 +1,12 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
-import { NoSchemaIntrospectionCustomRule } from 'graphql';
-import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { PothosValidationError } from '@pothos/core';
+import { GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
+import { createYoga, maskError as yogaMaskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { bearerToken } from './auth/viewer.js';
 import { createContext, tokenFromRequest, type AppServices, type Context } from './context.js';
 import { logger } from './logger.js';
+import { DomainError } from './resolvers/errors.js';
 import { schema } from './schema/index.js';
 
 /** What the GraphiQL page is prefilled with (demo mode passes a token and a first query). */
@@ -70,6 +72,25 @@ function bodyLimitPlugin(maxBytes: number): Plugin {
   };
 }
 
+/**
+ * Expected failures keep their message and get `extensions.code`; everything else (database
+ * errors included) becomes "Unexpected error." and is logged, so no SQL text reaches a client.
+ */
+export function maskError(error: unknown, message: string): Error {
+  const original = error instanceof GraphQLError ? error.originalError : error;
+  const at = error instanceof GraphQLError ? { nodes: error.nodes, path: error.path } : {};
+  if (original instanceof DomainError) {
+    return new GraphQLError(original.message, { ...at, extensions: { code: original.code } });
+  }
+  if (original instanceof PothosValidationError) {
+    return new GraphQLError(original.message, { ...at, extensions: { code: 'BAD_USER_INPUT' } });
+  }
+  if (original && !(original instanceof GraphQLError)) {
+    logger.error({ err: original instanceof Error ? { message: original.message, stack: original.stack } : String(original), path: at.path }, 'unexpected error');
+  }
+  return yogaMaskError(error, message, false);
+}
+
 /** Introspection only where GraphiQL is served (DESIGN 7). */
 const disableIntrospection: Plugin = {
   onValidate({ addValidationRule }) {
@@ -100,7 +121,7 @@ export function createChatgraphYoga(options: YogaOptions): ChatgraphYoga {
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/health',
     landingPage: false,
-    maskedErrors: { isDev: false },
+    maskedErrors: { isDev: false, maskError },
     logging: {
       debug: (...args) => logger.debug(args.map(String).join(' ')),
       info: (...args) => logger.info(args.map(String).join(' ')),

@@ -28,11 +28,11 @@ function startServer(): Promise<Started> {
   let out = '';
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`start timed out\n${out}\n${err}`)), 90_000);
     child.on('exit', (code) => reject(new Error(`exited ${code}\n${out}\n${err}`)));
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
+    child.stdout!.on('data', () => {
       const url = /serving GraphQL at (\S+)/.exec(out)?.[1];
       if (url && /worker\s+cg_\S+/.test(out)) {
         clearTimeout(timer);
@@ -45,6 +45,12 @@ function startServer(): Promise<Started> {
 
 function exited(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code))));
+}
+
+/** Waits for a clean exit; on failure the assertion shows what the process printed. */
+async function expectCleanExit(s: Started): Promise<void> {
+  const code = await exited(s.child);
+  expect({ code, output: code === 0 ? '' : s.output() }).toEqual({ code: 0, output: '' });
 }
 
 /** Pids of postgres processes serving our data directory. */
@@ -92,7 +98,7 @@ describe('chatgraph CLI on the embedded database', () => {
     expect(html).toContain(s.tokens.alice); // demo headers prefilled
     expect(ourPostgres().length).toBeGreaterThan(0);
     s.child.kill('SIGTERM');
-    expect(await exited(s.child)).toBe(0);
+    await expectCleanExit(s);
     expect(ourPostgres()).toEqual([]);
   });
 
@@ -113,7 +119,7 @@ describe('chatgraph CLI on the embedded database', () => {
     expect(dup.status).toBe(1);
     expect(dup.stderr).toMatch(/already exists/);
     s.child.kill('SIGINT');
-    expect(await exited(s.child)).toBe(0);
+    await expectCleanExit(s);
     expect(ourPostgres()).toEqual([]);
   });
 
@@ -125,7 +131,7 @@ describe('chatgraph CLI on the embedded database', () => {
     const again = await startServer();
     expect((await viewer(again.url, again.tokens.bob)).data).toEqual({ viewer: { username: 'bob' } });
     again.child.kill('SIGTERM');
-    expect(await exited(again.child)).toBe(0);
+    await expectCleanExit(again);
     expect(ourPostgres()).toEqual([]);
   });
 

@@ -1,11 +1,17 @@
 import pgPromise, { type IDatabase, type IInitOptions, type IMain, type ITask } from 'pg-promise';
 import { UsersRepository } from './repos/users.js';
 import { ApiTokensRepository } from './repos/apiTokens.js';
+import { ChatsRepository } from './repos/chats.js';
+import { MessagesRepository } from './repos/messages.js';
+import { ModelConfigsRepository } from './repos/modelConfigs.js';
 
 /** Repositories attached to every db, task and tx object (`db.users.byId(...)`). */
 export interface Extensions {
   users: UsersRepository;
   apiTokens: ApiTokensRepository;
+  chats: ChatsRepository;
+  messages: MessagesRepository;
+  modelConfigs: ModelConfigsRepository;
 }
 
 export type Db = IDatabase<Extensions> & Extensions;
@@ -26,6 +32,9 @@ const initOptions: IInitOptions<Extensions> = {
   extend(obj) {
     obj.users = new UsersRepository(obj, pgp);
     obj.apiTokens = new ApiTokensRepository(obj, pgp);
+    obj.chats = new ChatsRepository(obj, pgp);
+    obj.messages = new MessagesRepository(obj, pgp);
+    obj.modelConfigs = new ModelConfigsRepository(obj, pgp);
   },
   query(e) {
     if (queryListeners.size === 0) return;

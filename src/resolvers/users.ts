@@ -6,7 +6,7 @@ export function viewer(_args: unknown, ctx: Context): UserRow {
   return ctx.viewer!.user;
 }
 
-/** Batch: users by id, in any order (the loader sorts). */
-export function loadUsers(ids: readonly string[], ctx: Context): Promise<UserRow[]> {
-  return ctx.db.users.byIds(ids);
+/** A user by id through the request's loader (null when absent). */
+export function user(id: string | null, ctx: Context): Promise<UserRow | null> {
+  return id ? ctx.loaders.user.load(id) : Promise.resolve(null);
 }

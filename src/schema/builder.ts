@@ -24,6 +24,8 @@ export interface SchemaTypes {
     JSON: { Input: unknown; Output: unknown };
   };
   DefaultFieldNullability: false;
+  // Edges may be null so one unreadable node (e.g. an unknown content version) nulls only its edge.
+  DefaultEdgesNullability: { list: false; items: true };
 }
 
 /**
@@ -67,6 +69,8 @@ export const builder = new SchemaBuilder<SchemaTypes>({
     cursorType: 'String',
     nodeQueryOptions: { nullable: true },
     nodesQueryOptions: false,
+    nodesOnConnection: true,
+    edgesFieldOptions: { nullable: { list: false, items: true } },
   },
   errors: {
     defaultTypes: [],

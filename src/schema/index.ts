@@ -1,6 +1,12 @@
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { builder } from './builder.js';
 import './types/User.js';
+import './types/Chat.js';
+import './types/ChatCostTotals.js';
+import './types/ChatDiffStatus.js';
+import './types/ChatMessage.js';
+import './types/ChatModelConfig.js';
+import './types/ChatQueuedMessage.js';
 
 /** The executable schema built from every type file. */
 export const schema: GraphQLSchema = builder.toSchema();

@@ -1,15 +1,13 @@
 import type { UserRow } from '../../db/repos/users.js';
-import { loadUsers, viewer } from '../../resolvers/users.js';
+import { viewer } from '../../resolvers/users.js';
 import { builder } from '../builder.js';
 
-/** A person who owns chats. Fields returning User may return the user id; the loader batches. */
-export const User = builder.loadableNodeRef<UserRow, string>('User', {
-  id: { resolve: (user) => user.id },
-  load: (ids, ctx) => loadUsers(ids, ctx),
-  sort: (user) => user.id,
-});
+/** A person who owns chats. */
+export const User = builder.objectRef<UserRow>('User');
 
-User.implement({
+builder.node(User, {
+  id: { resolve: (user) => user.id },
+  loadMany: (ids, ctx) => Promise.all(ids.map((id) => ctx.loaders.user.load(id))),
   fields: (t) => ({
     username: t.exposeString('username'),
     name: t.exposeString('name'),

@@ -46,7 +46,8 @@ INSERT INTO chat_messages (chat_id, role, visibility, content, content_version, 
                            cache_creation_tokens, context_limit, total_cost_micros, runtime_ms, created_at)
 SELECT m.chat_id, m.role, 'both', jsonb_build_array(jsonb_build_object('type', 'text', 'text', m.body)), 1, m.model_id,
        CASE WHEN m.role = 'user' THEN c.owner_id END,
-       m.input, m.output, m.input + m.output, m.reasoning, m.cache_read, m.cache_write, mc.context_limit,
+       m.input, m.output, m.input + m.output, m.reasoning, m.cache_read, m.cache_write,
+       CASE WHEN m.role = 'assistant' THEN mc.context_limit END,
        CASE WHEN m.role = 'assistant' AND mc.input_price IS NOT NULL THEN
          ceil(m.input * mc.input_price + m.output * mc.output_price
               + m.cache_read * coalesce(mc.cache_read_price, 0) + m.cache_write * coalesce(mc.cache_write_price, 0))::bigint END,

@@ -1,0 +1,191 @@
+import type { IDatabase, IMain } from 'pg-promise';
+import { sql } from '../sql.js';
+import type { ModelConfigRow } from './modelConfigs.js';
+
+export type ChatStatus = 'waiting' | 'pending' | 'running' | 'paused' | 'completed' | 'error' | 'requires_action';
+
+/** A row of `chats` plus `updated_us`, updated_at in exact microseconds (the keyset cursor). */
+export interface ChatRow {
+  id: string;
+  owner_id: string;
+  workspace_id: string | null;
+  title: string;
+  status: ChatStatus;
+  worker_id: string | null;
+  started_at: Date | null;
+  heartbeat_at: Date | null;
+  parent_chat_id: string | null;
+  root_chat_id: string | null;
+  last_model_config_id: string;
+  archived: boolean;
+  pin_order: number;
+  labels: Record<string, unknown>;
+  last_error: string | null;
+  last_read_message_id: string | null;
+  created_at: Date;
+  updated_at: Date;
+  updated_us: string;
+}
+
+/** A row of `chat_diff_statuses`. */
+export interface DiffStatusRow {
+  chat_id: string;
+  url: string | null;
+  pull_request_state: 'open' | 'closed' | 'merged' | null;
+  pull_request_title: string;
+  pull_request_draft: boolean;
+  changes_requested: boolean;
+  additions: number;
+  deletions: number;
+  changed_files: number;
+  author_login: string | null;
+  author_avatar_url: string | null;
+  base_branch: string | null;
+  head_branch: string | null;
+  pr_number: number | null;
+  commits: number | null;
+  approved: boolean | null;
+  reviewer_count: number | null;
+  refreshed_at: Date | null;
+  stale_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** A row of `chat_queued_messages`. */
+export interface QueuedMessageRow {
+  id: string;
+  chat_id: string;
+  content: unknown;
+  model_config_id: string | null;
+  created_by: string | null;
+  created_at: Date;
+}
+
+/** Everything the dashboard shows beside a chat row, fetched for a batch of chats in one statement. */
+export interface ChatExtrasRow {
+  id: string;
+  diff_status: DiffStatusRow | null;
+  queued: QueuedMessageRow[];
+  children: ChatRow[];
+  last_assistant_content: unknown;
+  last_assistant_version: number | null;
+  has_unread: boolean;
+}
+
+/** Spend of a chat and its children (assistant messages, edited-away ones included). */
+export interface CostTotalsRow {
+  total_cost_micros: string;
+  priced_message_count: number;
+  unpriced_message_count: number;
+  total_input_tokens: string;
+  total_output_tokens: string;
+  total_cache_read_tokens: string;
+  total_cache_creation_tokens: string;
+  total_runtime_ms: string;
+  message_count: number;
+}
+
+export interface ChatListFilter {
+  /** null = every owner (admin listing). */
+  ownerId: string | null;
+  archived: boolean | null;
+  labels: Record<string, unknown> | null;
+  includeChildren: boolean;
+}
+
+/** A page row: the chat, its model config, and the filter's total when it was asked for. */
+export interface ChatPageRow extends ChatRow {
+  model_config: ModelConfigRow;
+  total_count: number | null;
+}
+
+export interface ChatKey {
+  updatedUs: string;
+  id: string;
+}
+
+const queries = {
+  page: sql('chats/page.sql'),
+  count: sql('chats/count.sql'),
+  extras: sql('chats/extras.sql'),
+  costTotals: sql('chats/cost_totals.sql'),
+};
+
+const JSON_DATES = ['created_at', 'updated_at', 'started_at', 'heartbeat_at', 'refreshed_at', 'stale_at', 'deleted_at'] as const;
+
+/** Rows that arrive inside jsonb have ISO strings for timestamps: turn them back into Dates. */
+export function reviveDates<T>(row: T): T {
+  const r = row as Record<string, unknown>;
+  for (const key of JSON_DATES) if (typeof r[key] === 'string') r[key] = new Date(r[key] as string);
+  return row;
+}
+
+function filterSql(pgp: IMain, f: ChatListFilter): string {
+  const parts = ['true'];
+  if (f.ownerId !== null) parts.push(pgp.as.format('c.owner_id = $1', [f.ownerId]));
+  if (f.archived !== null) parts.push(pgp.as.format('c.archived = $1', [f.archived]));
+  if (f.labels !== null) parts.push(pgp.as.format('c.labels @> $1::jsonb', [JSON.stringify(f.labels)]));
+  if (!f.includeChildren) parts.push('c.parent_chat_id IS NULL');
+  return parts.join(' AND ');
+}
+
+/** SQL for chats and the per-chat data shown beside them. */
+export class ChatsRepository {
+  constructor(private readonly db: IDatabase<unknown>, private readonly pgp: IMain) {}
+
+  /** Rows for `ids` (any order); the caller applies visibility. */
+  byIds(ids: readonly string[]): Promise<ChatRow[]> {
+    return this.db.any(
+      `SELECT c.*, (extract(epoch FROM c.updated_at) * 1000000)::bigint::text AS updated_us
+       FROM chats c WHERE c.id = ANY($1::uuid[])`,
+      [ids],
+    );
+  }
+
+  /**
+   * One keyset page in (updated_at, id) DESC order. Backward pages walk the index the other way
+   * and come back reversed; `limit` includes the one extra row that tells if another page exists.
+   */
+  async page(
+    filter: ChatListFilter,
+    direction: 'forward' | 'backward',
+    cursor: ChatKey | null,
+    limit: number,
+    withCount: boolean,
+  ): Promise<{ rows: ChatRow[]; modelConfigs: ModelConfigRow[]; totalCount: number | null }> {
+    const op = direction === 'forward' ? '<' : '>';
+    const keyset = cursor
+      ? this.pgp.as.format(`(c.updated_at, c.id) ${op} ('epoch'::timestamptz + $1::bigint * interval '1 microsecond', $2::uuid)`, [cursor.updatedUs, cursor.id])
+      : 'true';
+    const order = direction === 'forward' ? 'c.updated_at DESC, c.id DESC' : 'c.updated_at ASC, c.id ASC';
+    const where = filterSql(this.pgp, filter);
+    // The count is an uncorrelated scalar subquery: Postgres runs it once per statement.
+    const countSql = withCount ? `(SELECT count(*) FROM chats c WHERE ${where})::int` : 'NULL::int';
+    const page = await this.db.any<ChatPageRow>(queries.page, { filter: where, keyset, order, limit, countSql });
+    const modelConfigs = page.map(({ model_config }) => reviveDates(model_config));
+    const rows = page.map(({ model_config: _m, total_count: _t, ...chat }) => chat);
+    return { rows, modelConfigs, totalCount: page[0]?.total_count ?? (withCount ? 0 : null) };
+  }
+
+  async count(filter: ChatListFilter): Promise<number> {
+    const row = await this.db.one<{ n: number }>(queries.count, { filter: filterSql(this.pgp, filter) });
+    return row.n;
+  }
+
+  /** Diff status, queue, children, last assistant turn and unread flag for each chat, in one statement. */
+  async extras(ids: readonly string[]): Promise<ChatExtrasRow[]> {
+    const rows = await this.db.any<ChatExtrasRow>(queries.extras, { ids });
+    for (const row of rows) {
+      if (row.diff_status) reviveDates(row.diff_status);
+      row.queued.forEach(reviveDates);
+      row.children.forEach(reviveDates);
+    }
+    return rows;
+  }
+
+  /** Cost totals of each chat including its children. */
+  costTotals(ids: readonly string[]): Promise<Array<CostTotalsRow & { id: string }>> {
+    return this.db.any(queries.costTotals, { ids });
+  }
+}

@@ -1,0 +1,54 @@
+import type { IDatabase, IMain } from 'pg-promise';
+import { sql } from '../sql.js';
+
+export type MessageRole = 'system' | 'user' | 'assistant' | 'tool';
+export type MessageVisibility = 'user' | 'model' | 'both';
+
+/** A row of `chat_messages` (bigint columns arrive as strings). */
+export interface MessageRow {
+  id: string;
+  chat_id: string;
+  role: MessageRole;
+  visibility: MessageVisibility;
+  content: unknown;
+  content_version: number;
+  model_config_id: string | null;
+  created_by: string | null;
+  input_tokens: string | null;
+  output_tokens: string | null;
+  total_tokens: string | null;
+  reasoning_tokens: string | null;
+  cache_creation_tokens: string | null;
+  cache_read_tokens: string | null;
+  context_limit: string | null;
+  total_cost_micros: string | null;
+  runtime_ms: string | null;
+  compressed: boolean;
+  deleted: boolean;
+  created_at: Date;
+}
+
+const queries = {
+  page: sql('chat_messages/page.sql'),
+  prompt: sql('chat_messages/prompt.sql'),
+};
+
+/** SQL for chat_messages. */
+export class MessagesRepository {
+  constructor(private readonly db: IDatabase<unknown>, private readonly pgp: IMain) {}
+
+  byIds(ids: readonly string[]): Promise<MessageRow[]> {
+    return this.db.any('SELECT * FROM chat_messages WHERE id = ANY($1::bigint[])', [ids]);
+  }
+
+  /** A keyset page of the user-visible, live messages of a chat, by id (ascending; backward = descending). */
+  page(chatId: string, direction: 'forward' | 'backward', cursor: string | null, limit: number): Promise<MessageRow[]> {
+    const keyset = cursor ? this.pgp.as.format(direction === 'forward' ? 'm.id > $1::bigint' : 'm.id < $1::bigint', [cursor]) : 'true';
+    return this.db.any(queries.page, { chatId, keyset, order: direction === 'forward' ? 'm.id ASC' : 'm.id DESC', limit });
+  }
+
+  /** The compaction-aware prompt view of a chat (DESIGN rule 13). */
+  prompt(chatId: string): Promise<MessageRow[]> {
+    return this.db.any(queries.prompt, { chatId });
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * Domain failures. Mutations return them as typed members of their result union (errors
+ * plugin); queries surface them as GraphQL errors with `extensions.code` (see yoga.ts maskError).
+ * Anything else is unexpected and masked.
+ */
+export abstract class DomainError extends Error {
+  abstract readonly code: string;
+}
+
+export class ValidationError extends DomainError {
+  readonly code = 'BAD_USER_INPUT';
+  constructor(message: string, readonly field?: string) {
+    super(message);
+    this.name = 'ValidationError';
+  }
+}
+
+export class NotFoundError extends DomainError {
+  readonly code = 'NOT_FOUND';
+  constructor(message: string, readonly id?: string) {
+    super(message);
+    this.name = 'NotFoundError';
+  }
+}
+
+export class ForbiddenError extends DomainError {
+  readonly code = 'FORBIDDEN';
+  constructor(message = 'Not allowed') {
+    super(message);
+    this.name = 'ForbiddenError';
+  }
+}
+
+export class InvalidModelConfigError extends DomainError {
+  readonly code = 'INVALID_MODEL_CONFIG';
+  constructor(message: string, readonly modelConfigId?: string) {
+    super(message);
+    this.name = 'InvalidModelConfigError';
+  }
+}
+
+export class ChatArchivedError extends DomainError {
+  readonly code = 'CHAT_ARCHIVED';
+  constructor(readonly chatId: string, message = 'The chat is archived; unarchive it first') {
+    super(message);
+    this.name = 'ChatArchivedError';
+  }
+}
+
+export class QueueFullError extends DomainError {
+  readonly code = 'QUEUE_FULL';
+  constructor(readonly limit: number) {
+    super(`The chat already has ${limit} queued messages`);
+    this.name = 'QueueFullError';
+  }
+}

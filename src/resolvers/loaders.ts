@@ -1,0 +1,86 @@
+import DataLoader from 'dataloader';
+import type { Viewer } from '../auth/viewer.js';
+import type { Db } from '../db/index.js';
+import type { ChatExtrasRow, ChatRow, CostTotalsRow } from '../db/repos/chats.js';
+import type { MessageRow } from '../db/repos/messages.js';
+import type { ModelConfigRow } from '../db/repos/modelConfigs.js';
+import type { UserRow } from '../db/repos/users.js';
+
+/**
+ * Per-request batch loaders. Created with the context, never shared between requests.
+ * They are plain DataLoaders on the context (not the Pothos dataloader plugin's per-type
+ * loaders) because resolvers prime them across relations: a chat page primes each chat's model
+ * config from the same statement, the viewer primes the user loader, extras prime child chats.
+ */
+export interface Loaders {
+  user: DataLoader<string, UserRow | null>;
+  modelConfig: DataLoader<string, ModelConfigRow | null>;
+  /** Chats the viewer may see (owner, admin or worker); null otherwise. */
+  chat: DataLoader<string, ChatRow | null>;
+  /** Diff status, queue, children, last turn and unread flag of a chat: one statement per batch. */
+  chatExtras: DataLoader<string, ChatExtrasRow>;
+  /** Spend of a chat and its children. */
+  chatCost: DataLoader<string, CostTotalsRow>;
+  message: DataLoader<string, MessageRow | null>;
+}
+
+/** Reorders batch results into key order (DataLoader's contract), filling gaps with `missing`. */
+export function byKey<K, V, M = V>(keys: readonly K[], rows: V[], keyOf: (row: V) => K, missing: (key: K) => M): Array<V | M> {
+  const map = new Map<K, V>(rows.map((row) => [keyOf(row), row]));
+  return keys.map((key) => map.get(key) ?? missing(key));
+}
+
+/** Whether `viewer` may read a chat: its owner, an admin, or a worker that runs chats. */
+export function canRead(viewer: Viewer | null, chat: Pick<ChatRow, 'owner_id'>): boolean {
+  return viewer !== null && (chat.owner_id === viewer.user.id || viewer.isAdmin || viewer.isWorker);
+}
+
+const EMPTY_EXTRAS = (id: string): ChatExtrasRow => ({
+  id,
+  diff_status: null,
+  queued: [],
+  children: [],
+  last_assistant_content: null,
+  last_assistant_version: null,
+  has_unread: false,
+});
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const BIGINT_RE = /^[1-9]\d{0,18}$/;
+
+/** Ids that cannot exist never reach SQL (a node id can carry any text). */
+export const validUuids = (ids: readonly string[]) => ids.filter((id) => UUID_RE.test(id));
+const validBigints = (ids: readonly string[]) => ids.filter((id) => BIGINT_RE.test(id));
+
+export function createLoaders(db: Db, viewer: Viewer | null): Loaders {
+  const user = new DataLoader<string, UserRow | null>(async (ids) => {
+    const rows = await db.users.byIds(validUuids(ids));
+    return byKey(ids, rows, (r) => r.id, () => null);
+  });
+  if (viewer) user.prime(viewer.user.id, viewer.user);
+  const modelConfig = new DataLoader<string, ModelConfigRow | null>(async (ids) => {
+    const rows = await db.modelConfigs.byIds(validUuids(ids));
+    return byKey(ids, rows, (r) => r.id, () => null);
+  });
+  const chat = new DataLoader<string, ChatRow | null>(async (ids) => {
+    const rows = await db.chats.byIds(validUuids(ids));
+    return byKey(ids, rows, (r) => r.id, () => null).map((row) => (row && canRead(viewer, row) ? row : null));
+  });
+  const chatExtras = new DataLoader<string, ChatExtrasRow>(async (ids) => {
+    const rows = await db.chats.extras(ids);
+    // Children arrive with their parent: prime the chat loader so they cost no extra statement.
+    for (const row of rows) for (const child of row.children) chat.prime(child.id, canRead(viewer, child) ? child : null);
+    return byKey(ids, rows, (r) => r.id, EMPTY_EXTRAS);
+  });
+  const chatCost = new DataLoader<string, CostTotalsRow>(async (ids) => {
+    const rows = await db.chats.costTotals(ids);
+    return byKey(ids, rows, (r) => r.id, (id) => {
+      throw new Error(`cost totals missing for ${id}`);
+    });
+  });
+  const message = new DataLoader<string, MessageRow | null>(async (ids) => {
+    const rows = await db.messages.byIds(validBigints(ids));
+    return byKey(ids, rows, (r) => r.id, () => null);
+  });
+  return { user, modelConfig, chat, chatExtras, chatCost, message };
+}

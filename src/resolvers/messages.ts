@@ -1,0 +1,67 @@
+import type { Context } from '../context.js';
+import type { ChatRow } from '../db/repos/chats.js';
+import type { MessageRow } from '../db/repos/messages.js';
+import { parseContent, type MessagePart } from './content.js';
+import { ValidationError } from './errors.js';
+import { decodeCursor, encodeCursor, pageRequest, toConnection, type PageArgs, type PageResult } from './pagination.js';
+
+const CURSOR_KIND = 'msg';
+
+export function messageCursor(message: MessageRow): string {
+  return encodeCursor(CURSOR_KIND, message.id);
+}
+
+function parseMessageCursor(cursor: string, arg: string): string {
+  const id = decodeCursor(CURSOR_KIND, cursor, arg);
+  if (!/^\d{1,19}$/.test(id)) throw new ValidationError(`Invalid cursor in "${arg}": not a cursor of this list`, arg);
+  return id;
+}
+
+/** The chat's user-visible transcript, by id, keyset-paginated in both directions. */
+export async function chatMessages(chat: ChatRow, args: PageArgs, ctx: Context): Promise<PageResult<MessageRow>> {
+  const request = pageRequest(args, parseMessageCursor);
+  const rows = await ctx.db.messages.page(chat.id, request.direction, request.cursor, request.limit + 1);
+  for (const row of rows) ctx.loaders.message.prime(row.id, row);
+  return toConnection(request, rows, messageCursor);
+}
+
+/** A message by database id, if its chat is visible to the viewer. */
+export async function message(args: { id: string }, ctx: Context): Promise<MessageRow | null> {
+  if (!/^\d{1,19}$/.test(args.id)) return null;
+  const row = await ctx.loaders.message.load(args.id);
+  if (!row || row.deleted) return null;
+  return (await ctx.loaders.chat.load(row.chat_id)) ? row : null;
+}
+
+export function parts(message: Pick<MessageRow, 'content' | 'content_version' | 'role'>): MessagePart[] {
+  return parseContent(message.content, message.content_version, message.role);
+}
+
+export interface Usage {
+  inputTokens: string | null;
+  outputTokens: string | null;
+  totalTokens: string | null;
+  reasoningTokens: string | null;
+  cacheCreationTokens: string | null;
+  cacheReadTokens: string | null;
+  contextLimit: string | null;
+}
+
+/** Token usage, or null when the message carries none (user messages). */
+export function usage(m: MessageRow): Usage | null {
+  const u: Usage = {
+    inputTokens: m.input_tokens,
+    outputTokens: m.output_tokens,
+    totalTokens: m.total_tokens,
+    reasoningTokens: m.reasoning_tokens,
+    cacheCreationTokens: m.cache_creation_tokens,
+    cacheReadTokens: m.cache_read_tokens,
+    contextLimit: m.context_limit,
+  };
+  return Object.values(u).every((v) => v === null) ? null : u;
+}
+
+/** Rule 13: what the worker sends to the model (worker/admin scope is enforced on the field). */
+export function promptMessages(chat: ChatRow, ctx: Context): Promise<MessageRow[]> {
+  return ctx.db.messages.prompt(chat.id);
+}

@@ -1,0 +1,42 @@
+import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay';
+import { ValidationError } from '../resolvers/errors.js';
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const BIGINT_RE = /^[1-9]\d{0,18}$/;
+
+/** Which raw id shape each node type uses. */
+const SHAPES: Record<string, RegExp> = {
+  User: UUID_RE,
+  Chat: UUID_RE,
+  ChatModelConfig: UUID_RE,
+  ChatMessage: BIGINT_RE,
+  ChatQueuedMessage: BIGINT_RE,
+};
+
+/**
+ * Decodes a global id of `typename`; anything else (not base64, another type, a malformed raw
+ * id) is a ValidationError naming the argument, so it never reaches SQL.
+ */
+export function decodeId(globalId: string, typename: keyof typeof SHAPES, field: string): string {
+  let decoded: { typename: string; id: string };
+  try {
+    decoded = decodeGlobalID(globalId);
+  } catch {
+    throw new ValidationError(`"${field}" is not a valid ID`, field);
+  }
+  if (decoded.typename !== typename || !SHAPES[typename]!.test(decoded.id)) {
+    throw new ValidationError(`"${field}" must be the ID of a ${typename}`, field);
+  }
+  return decoded.id;
+}
+
+/** Like decodeId, but null for a well-formed id of the wrong kind (lookups answer null, not errors). */
+export function tryDecodeId(globalId: string, typename: keyof typeof SHAPES): string | null {
+  try {
+    return decodeId(globalId, typename, 'id');
+  } catch {
+    return null;
+  }
+}
+
+export { encodeGlobalID };
