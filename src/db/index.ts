@@ -4,6 +4,7 @@ import { ApiTokensRepository } from './repos/apiTokens.js';
 import { ChatsRepository } from './repos/chats.js';
 import { MessagesRepository } from './repos/messages.js';
 import { ModelConfigsRepository } from './repos/modelConfigs.js';
+import { QueueRepository } from './repos/queue.js';
 
 /** Repositories attached to every db, task and tx object (`db.users.byId(...)`). */
 export interface Extensions {
@@ -12,6 +13,7 @@ export interface Extensions {
   chats: ChatsRepository;
   messages: MessagesRepository;
   modelConfigs: ModelConfigsRepository;
+  queue: QueueRepository;
 }
 
 export type Db = IDatabase<Extensions> & Extensions;
@@ -35,6 +37,7 @@ const initOptions: IInitOptions<Extensions> = {
     obj.chats = new ChatsRepository(obj, pgp);
     obj.messages = new MessagesRepository(obj, pgp);
     obj.modelConfigs = new ModelConfigsRepository(obj, pgp);
+    obj.queue = new QueueRepository(obj, pgp);
   },
   query(e) {
     if (queryListeners.size === 0) return;

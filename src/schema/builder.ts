@@ -6,6 +6,7 @@ import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
 import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
 import type { Context } from '../context.js';
+import { ForbiddenError, NotFoundError, ValidationError } from '../resolvers/errors.js';
 
 /** The named type parameters of the one schema builder. */
 export interface SchemaTypes {
@@ -73,7 +74,9 @@ export const builder = new SchemaBuilder<SchemaTypes>({
     edgesFieldOptions: { nullable: { list: false, items: true } },
   },
   errors: {
-    defaultTypes: [],
+    // Every mutation result union includes these; mutations add their specific ones.
+    defaultTypes: [ValidationError, NotFoundError, ForbiddenError],
+    defaultUnionOptions: {},
   },
   scopeAuth: {
     authorizeOnSubscribe: true,
@@ -82,9 +85,11 @@ export const builder = new SchemaBuilder<SchemaTypes>({
       worker: ctx.viewer?.isWorker ?? false,
       admin: ctx.viewer?.isAdmin ?? false,
     }),
+    // A viewer without the scope gets the domain ForbiddenError: a typed union member on
+    // mutations (the errors plugin wraps scope-auth), code FORBIDDEN on queries.
     unauthorizedError: (_parent, ctx) =>
       ctx.viewer
-        ? new GraphQLError('Not allowed for this token', { extensions: { code: 'FORBIDDEN' } })
+        ? new ForbiddenError('This token lacks the scope this field needs')
         : new GraphQLError('Authentication required: send Authorization: Bearer <token>', {
             extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
           }),
@@ -96,3 +101,4 @@ builder.addScalarType('JSON', JSONResolver);
 builder.addScalarType('BigInt', BigIntScalar);
 
 builder.queryType({ authScopes: { authenticated: true } });
+builder.mutationType({ authScopes: { authenticated: true } });

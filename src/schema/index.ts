@@ -7,6 +7,16 @@ import './types/ChatDiffStatus.js';
 import './types/ChatMessage.js';
 import './types/ChatModelConfig.js';
 import './types/ChatQueuedMessage.js';
+import './types/ChatArchivedError.js';
+import './types/ForbiddenError.js';
+import './types/InvalidModelConfigError.js';
+import './types/NotFoundError.js';
+import './types/QueueFullError.js';
+import './types/ValidationError.js';
+import './types/ChatPayload.js';
+import './types/ChatFamilyPayload.js';
+import './types/ChatMessagePayload.js';
+import './types/SendChatMessagePayload.js';
 
 /** The executable schema built from every type file. */
 export const schema: GraphQLSchema = builder.toSchema();

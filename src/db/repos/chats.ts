@@ -134,6 +134,83 @@ function filterSql(pgp: IMain, f: ChatListFilter): string {
 export class ChatsRepository {
   constructor(private readonly db: IDatabase<unknown>, private readonly pgp: IMain) {}
 
+  /** Locks and returns a chat row for the rest of the transaction (rule 2), or null. */
+  lock(id: string): Promise<ChatRow | null> {
+    return this.db.oneOrNone(
+      `SELECT c.*, (extract(epoch FROM c.updated_at) * 1000000)::bigint::text AS updated_us
+       FROM chats c WHERE c.id = $1 FOR UPDATE`,
+      [id],
+    );
+  }
+
+  create(input: { ownerId: string; title: string; workspaceId: string | null; labels: Record<string, unknown>; modelConfigId: string; status: ChatStatus }): Promise<ChatRow> {
+    return this.db.one(
+      `INSERT INTO chats (owner_id, title, workspace_id, labels, last_model_config_id, status)
+       VALUES ($(ownerId), $(title), $(workspaceId), $(labels)::jsonb, $(modelConfigId), $(status))
+       RETURNING *, (extract(epoch FROM updated_at) * 1000000)::bigint::text AS updated_us`,
+      { ...input, labels: JSON.stringify(input.labels) },
+    );
+  }
+
+  /**
+   * Sets columns of one chat and bumps updated_at. Rule 9 lives here: a transition to error
+   * stores last_error, any other status change clears it. Leaving the running state clears the
+   * worker claim.
+   */
+  update(
+    id: string,
+    set: Partial<{ status: ChatStatus; lastError: string | null; title: string; labels: Record<string, unknown>; pinOrder: number; lastReadMessageId: string; workerId: string | null }>,
+  ): Promise<ChatRow> {
+    const cols: string[] = ['updated_at = now()'];
+    const v: Record<string, unknown> = { id, ...set };
+    if (set.status !== undefined) {
+      cols.push('status = $(status)');
+      cols.push(set.status === 'error' ? 'last_error = $(lastError)' : 'last_error = NULL');
+      if (set.status !== 'running') cols.push('worker_id = NULL', 'started_at = NULL', 'heartbeat_at = NULL');
+    }
+    if (set.title !== undefined) cols.push('title = $(title)');
+    if (set.labels !== undefined) {
+      cols.push('labels = $(labelsJson)::jsonb');
+      v.labelsJson = JSON.stringify(set.labels);
+    }
+    if (set.pinOrder !== undefined) cols.push('pin_order = $(pinOrder)');
+    if (set.lastReadMessageId !== undefined) cols.push('last_read_message_id = $(lastReadMessageId)');
+    return this.db.one(
+      `UPDATE chats SET ${cols.join(', ')} WHERE id = $(id)
+       RETURNING *, (extract(epoch FROM updated_at) * 1000000)::bigint::text AS updated_us`,
+      v,
+    );
+  }
+
+  /**
+   * Archives or unarchives a whole family in one statement (rule 10): archived members that
+   * were pending or running become waiting.
+   */
+  setFamilyArchived(rootId: string, archived: boolean): Promise<ChatRow[]> {
+    return this.db.any(
+      `UPDATE chats SET archived = $2, updated_at = now(),
+         status = CASE WHEN $2 AND status IN ('pending', 'running') THEN 'waiting'::chat_status ELSE status END,
+         worker_id = CASE WHEN $2 AND status IN ('pending', 'running') THEN NULL ELSE worker_id END
+       WHERE (id = $1 OR root_chat_id = $1) AND archived IS DISTINCT FROM $2
+       RETURNING *, (extract(epoch FROM updated_at) * 1000000)::bigint::text AS updated_us`,
+      [rootId, archived],
+    );
+  }
+
+  /**
+   * Moves the read marker forward (never back) without bumping updated_at, so reading a chat
+   * does not reorder the chat list. null = the newest message.
+   */
+  markRead(id: string, messageId: string | null): Promise<ChatRow> {
+    return this.db.one(
+      `UPDATE chats SET last_read_message_id = GREATEST(last_read_message_id,
+         COALESCE($2::bigint, (SELECT max(m.id) FROM chat_messages m WHERE m.chat_id = $1)))
+       WHERE id = $1
+       RETURNING *, (extract(epoch FROM updated_at) * 1000000)::bigint::text AS updated_us`,
+      [id, messageId],
+    );
+  }
+
   /** Rows for `ids` (any order); the caller applies visibility. */
   byIds(ids: readonly string[]): Promise<ChatRow[]> {
     return this.db.any(

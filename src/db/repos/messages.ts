@@ -28,7 +28,27 @@ export interface MessageRow {
   created_at: Date;
 }
 
+/** A message to insert (content is already version-1 parts; cost already computed). */
+export interface NewMessage {
+  role: MessageRole;
+  visibility: MessageVisibility;
+  content: unknown[];
+  model_config_id: string | null;
+  created_by: string | null;
+  input_tokens?: string | null;
+  output_tokens?: string | null;
+  total_tokens?: string | null;
+  reasoning_tokens?: string | null;
+  cache_creation_tokens?: string | null;
+  cache_read_tokens?: string | null;
+  context_limit?: string | null;
+  total_cost_micros?: string | null;
+  runtime_ms?: string | null;
+  compressed?: boolean;
+}
+
 const queries = {
+  insert: sql('chat_messages/insert.sql'),
   page: sql('chat_messages/page.sql'),
   prompt: sql('chat_messages/prompt.sql'),
 };
@@ -36,6 +56,21 @@ const queries = {
 /** SQL for chat_messages. */
 export class MessagesRepository {
   constructor(private readonly db: IDatabase<unknown>, private readonly pgp: IMain) {}
+
+  /**
+   * Inserts messages in order and, in the same statement, sets the chat's last model to
+   * `modelConfigId` only if it differs (a same-model insert leaves the chats row untouched).
+   */
+  insert(chatId: string, messages: NewMessage[], modelConfigId: string | null): Promise<MessageRow[]> {
+    const rows = messages.map((m, i) => ({ compressed: false, ...m, ord: i }));
+    return this.db.many(queries.insert, { chatId, messages: JSON.stringify(rows), modelConfigId });
+  }
+
+  /** Soft-deletes a message and every later one of the chat (edit); returns how many. */
+  async softDeleteFrom(chatId: string, messageId: string): Promise<number> {
+    const r = await this.db.result('UPDATE chat_messages SET deleted = true WHERE chat_id = $1 AND id >= $2 AND NOT deleted', [chatId, messageId]);
+    return r.rowCount;
+  }
 
   byIds(ids: readonly string[]): Promise<MessageRow[]> {
     return this.db.any('SELECT * FROM chat_messages WHERE id = ANY($1::bigint[])', [ids]);

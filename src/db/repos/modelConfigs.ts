@@ -33,6 +33,15 @@ export class ModelConfigsRepository {
     );
   }
 
+  byId(id: string): Promise<ModelConfigRow | null> {
+    return this.db.oneOrNone('SELECT * FROM chat_model_configs WHERE id = $1', [id]);
+  }
+
+  /** The live default (at most one, by a partial unique index). */
+  defaultConfig(): Promise<ModelConfigRow | null> {
+    return this.db.oneOrNone('SELECT * FROM chat_model_configs WHERE is_default AND NOT deleted AND enabled');
+  }
+
   /** Rows for ids, deleted ones included (old messages still name them). */
   byIds(ids: readonly string[]): Promise<ModelConfigRow[]> {
     return this.db.any('SELECT * FROM chat_model_configs WHERE id = ANY($1::uuid[])', [ids]);

@@ -1,0 +1,42 @@
+import type { IDatabase, IMain } from 'pg-promise';
+import type { QueuedMessageRow } from './chats.js';
+
+/** SQL for chat_queued_messages. Callers hold the chat row lock (rule 2), which serialises queue changes. */
+export class QueueRepository {
+  constructor(private readonly db: IDatabase<unknown>, private readonly pgp: IMain) {}
+
+  async count(chatId: string): Promise<number> {
+    return (await this.db.one<{ n: number }>('SELECT count(*)::int AS n FROM chat_queued_messages WHERE chat_id = $1', [chatId])).n;
+  }
+
+  enqueue(input: { chatId: string; content: unknown[]; modelConfigId: string; createdBy: string | null }): Promise<QueuedMessageRow> {
+    return this.db.one(
+      `INSERT INTO chat_queued_messages (chat_id, content, model_config_id, created_by)
+       VALUES ($(chatId), $(content)::jsonb, $(modelConfigId), $(createdBy)) RETURNING *`,
+      { ...input, content: JSON.stringify(input.content) },
+    );
+  }
+
+  /** Removes and returns one queued message of the chat (null if absent). */
+  take(chatId: string, id: string): Promise<QueuedMessageRow | null> {
+    return this.db.oneOrNone('DELETE FROM chat_queued_messages WHERE chat_id = $1 AND id = $2 RETURNING *', [chatId, id]);
+  }
+
+  /** Removes and returns the oldest queued message (FIFO), or null when the queue is empty. */
+  takeOldest(chatId: string): Promise<QueuedMessageRow | null> {
+    return this.db.oneOrNone(
+      `DELETE FROM chat_queued_messages WHERE id = (
+         SELECT id FROM chat_queued_messages WHERE chat_id = $1 ORDER BY id LIMIT 1)
+       RETURNING *`,
+      [chatId],
+    );
+  }
+
+  async clear(chatId: string): Promise<number> {
+    return (await this.db.result('DELETE FROM chat_queued_messages WHERE chat_id = $1', [chatId])).rowCount;
+  }
+
+  list(chatId: string): Promise<QueuedMessageRow[]> {
+    return this.db.any('SELECT * FROM chat_queued_messages WHERE chat_id = $1 ORDER BY id', [chatId]);
+  }
+}

@@ -1,0 +1,64 @@
+import type { ChatRow } from '../../db/repos/chats.js';
+import * as lifecycle from '../../resolvers/lifecycle.js';
+import { builder } from '../builder.js';
+import { decodeId } from '../globalIds.js';
+import { mutationErrors } from '../mutations.js';
+import { Chat } from './Chat.js';
+
+/** The chat after a mutation that changes only the chat itself. */
+export const ChatPayload = builder.objectRef<{ chat: ChatRow }>('ChatPayload').implement({
+  fields: (t) => ({ chat: t.field({ type: Chat, resolve: (p) => p.chat }) }),
+});
+
+const InterruptChatInput = builder.inputType('InterruptChatInput', {
+  fields: (t) => ({ chatId: t.id({ required: true }) }),
+});
+const DeleteQueuedMessageInput = builder.inputType('DeleteQueuedMessageInput', {
+  fields: (t) => ({ chatId: t.id({ required: true }), queuedMessageId: t.id({ required: true }) }),
+});
+const MarkChatReadInput = builder.inputType('MarkChatReadInput', {
+  fields: (t) => ({
+    chatId: t.id({ required: true }),
+    messageId: t.id({ description: 'Read up to this message (default: the newest).' }),
+  }),
+});
+const UpdateChatInput = builder.inputType('UpdateChatInput', {
+  fields: (t) => ({
+    chatId: t.id({ required: true }),
+    title: t.string(),
+    labels: t.field({ type: 'JSON', description: 'Replaces the labels: a flat object of strings.' }),
+    pinOrder: t.int({ description: '0 = not pinned; higher pins first.' }),
+  }),
+});
+
+const chatId = (input: { chatId: string | number }) => decodeId(String(input.chatId), 'Chat', 'chatId');
+
+builder.mutationFields((t) => ({
+  interruptChat: t.field({
+    type: ChatPayload,
+    description: 'Stop a pending or running chat (it becomes PAUSED).',
+    errors: mutationErrors('interruptChat'),
+    args: { input: t.arg({ type: InterruptChatInput, required: true }) },
+    resolve: (_root, { input }, ctx) => lifecycle.interruptChat({ chatId: chatId(input) }, ctx),
+  }),
+  deleteQueuedMessage: t.field({
+    type: ChatPayload,
+    errors: mutationErrors('deleteQueuedMessage'),
+    args: { input: t.arg({ type: DeleteQueuedMessageInput, required: true }) },
+    resolve: (_root, { input }, ctx) =>
+      lifecycle.deleteQueuedMessage({ chatId: chatId(input), queuedMessageId: decodeId(String(input.queuedMessageId), 'ChatQueuedMessage', 'queuedMessageId') }, ctx),
+  }),
+  updateChat: t.field({
+    type: ChatPayload,
+    errors: mutationErrors('updateChat'),
+    args: { input: t.arg({ type: UpdateChatInput, required: true }) },
+    resolve: (_root, { input }, ctx) => lifecycle.updateChat({ ...input, chatId: chatId(input) }, ctx),
+  }),
+  markChatRead: t.field({
+    type: ChatPayload,
+    errors: mutationErrors('markChatRead'),
+    args: { input: t.arg({ type: MarkChatReadInput, required: true }) },
+    resolve: (_root, { input }, ctx) =>
+      lifecycle.markChatRead({ chatId: chatId(input), messageId: input.messageId != null ? decodeId(String(input.messageId), 'ChatMessage', 'messageId') : null }, ctx),
+  }),
+}));
