@@ -1,11 +1,13 @@
 import pgPromise, { type IDatabase, type IInitOptions, type IMain, type ITask } from 'pg-promise';
 import { UsersRepository } from './repos/users.js';
 import { ApiTokensRepository } from './repos/apiTokens.js';
+import { EventsRepository } from './repos/events.js';
 
 /** Repositories attached to every db, task and tx object (`db.users.byId(...)`). */
 export interface Extensions {
   users: UsersRepository;
   apiTokens: ApiTokensRepository;
+  events: EventsRepository;
 }
 
 export type Db = IDatabase<Extensions> & Extensions;
@@ -26,6 +28,7 @@ const initOptions: IInitOptions<Extensions> = {
   extend(obj) {
     obj.users = new UsersRepository(obj, pgp);
     obj.apiTokens = new ApiTokensRepository(obj, pgp);
+    obj.events = new EventsRepository(obj, pgp);
   },
   query(e) {
     if (queryListeners.size === 0) return;
