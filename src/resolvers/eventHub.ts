@@ -58,6 +58,8 @@ export interface SubscribeOptions {
 export interface EventSubscription<T> extends AsyncIterableIterator<HubEvent<T>> {
   /** Cursor of the last event consumed (or where it started): resubscribe from here to lose nothing. */
   readonly cursor: string;
+  /** Ends the subscription now: unregisters it and settles a pending next() as done. */
+  return(): Promise<IteratorResult<HubEvent<T>, undefined>>;
 }
 
 /** The subscription fell too far behind and was dropped (code SUBSCRIPTION_OVERFLOW). */

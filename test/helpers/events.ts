@@ -1,10 +1,15 @@
+import type { Logger } from 'pino';
 import { expect } from 'vitest';
 import type { Db } from '../../src/db/index.js';
+import { logger } from '../../src/logger.js';
 import type { EventListener } from '../../src/db/listener.js';
 import type { EventRow } from '../../src/db/repos/events.js';
 import type { EventSubscription, HubEvent } from '../../src/resolvers/eventHub.js';
 
 let counter = 0;
+
+/** Tests kill connections on purpose: keep the expected reconnect warnings out of the output. */
+export const quietLogger: Logger = logger.child({}, { level: 'error' });
 
 /** A user (owner of chats) written directly in SQL, as any external writer would. */
 export async function insertUser(db: Db): Promise<string> {
