@@ -158,6 +158,7 @@ export class EventListener implements EventSource {
         await this.connect();
         return;
       } catch (err) {
+        if (this.stopped) return;
         // Equal jitter: half the capped exponential delay fixed, half random, so replicas that
         // lost the database together do not reconnect in lockstep.
         const cap = Math.min(this.reconnectMaxMs, this.reconnectMinMs * 2 ** Math.min(attempt, 20));
@@ -226,6 +227,8 @@ export class EventListener implements EventSource {
     if (this.pumping || !this.conn || this.stopped) return;
     this.pumping = this.drain().finally(() => {
       this.pumping = undefined;
+      // A wake-up that raced the end of the loop (e.g. a reconnect) must not be lost.
+      if (this.dirty && this.conn && !this.stopped) this.requestRead();
     });
   }
 
