@@ -74,7 +74,7 @@ describe('EventHub', () => {
     try {
       const reference = await pagedHub.subscribe(chatMessages(chat));
       const start = reference.cursor;
-      let written: string[] = [];
+      const written: string[] = [];
       const writer = (async () => {
         for (let i = 0; i < 60; i++) {
           written.push(await insertMessage(db, chat, `r${i}`));
@@ -84,7 +84,6 @@ describe('EventHub', () => {
       await expect.poll(() => written.length).toBeGreaterThanOrEqual(20);
       const late = await pagedHub.subscribe({ ...chatMessages(chat), after: start });
       await writer;
-      written = [...written];
       const [all, replayed] = await Promise.all([take(reference, 60), take(late, 60)]);
       expect(ids(all)).toEqual(written);
       expect(ids(replayed)).toEqual(written);
