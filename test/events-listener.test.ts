@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createDb, type Db } from '../src/db/index.js';
+import { createDb, onQuery, type Db } from '../src/db/index.js';
 import { EventListener } from '../src/db/listener.js';
 import { LOG_START, type EventRow } from '../src/db/repos/events.js';
 import { EventHub } from '../src/resolvers/eventHub.js';
@@ -208,5 +208,21 @@ describe('listener', () => {
     await listener.stop();
     expect(listener.isHealthy()).toBe(false);
     await expect.poll(async () => (await db.oneOrNone('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid])) === null).toBe(true);
+  });
+
+  it("keeps its background reads out of onQuery statement counts (they are nobody's request)", async () => {
+    const chat = await insertChat(db, owner, model);
+    const listener = await startListener(db);
+    const received = collect(listener);
+    const statements: string[] = [];
+    const off = onQuery((q) => statements.push(q));
+    try {
+      const id = await insertMessage(db, chat);
+      await expect.poll(() => messageIds(received)).toEqual([id]);
+    } finally {
+      off();
+    }
+    expect(statements.some((q) => q.includes('INSERT INTO chat_messages'))).toBe(true);
+    expect(statements.some((q) => q.includes('pg_current_snapshot'))).toBe(false);
   });
 });

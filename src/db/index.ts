@@ -17,11 +17,17 @@ export type Queryable = Db | DbTask;
 
 type QueryListener = (query: string) => void;
 const queryListeners = new Set<QueryListener>();
+const untrackedClients = new WeakSet<object>();
 
 /** Observes every statement sent (tests count statements to prove batching). */
 export function onQuery(listener: QueryListener): () => void {
   queryListeners.add(listener);
   return () => queryListeners.delete(listener);
+}
+
+/** Hides a connection's statements from onQuery: the event listener's background reads are nobody's request. */
+export function untrackQueries(client: object): void {
+  untrackedClients.add(client);
 }
 
 const initOptions: IInitOptions<Extensions> = {
@@ -31,7 +37,7 @@ const initOptions: IInitOptions<Extensions> = {
     obj.events = new EventsRepository(obj, pgp);
   },
   query(e) {
-    if (queryListeners.size === 0) return;
+    if (queryListeners.size === 0 || untrackedClients.has(e.client)) return;
     const text = typeof e.query === 'string' ? e.query : String(e.query);
     for (const listener of queryListeners) listener(text);
   },

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { logger as rootLogger } from '../logger.js';
-import type { Db, Extensions } from './index.js';
+import { untrackQueries, type Db, type Extensions } from './index.js';
 import { comparePositions, EVENTS_CHANNEL, positionOf, type EventPosition, type EventRow, type SettledPage } from './repos/events.js';
 
 /**
@@ -179,6 +179,7 @@ export class EventListener implements EventSource {
     })) as unknown as Connection;
     try {
       if (this.stopped) throw new Error('stopped while connecting');
+      untrackQueries(conn.client);
       conn.client.on('notification', this.onNotification);
       // LISTEN before reading: whatever commits after this point wakes us, and the read below
       // covers everything before it.
