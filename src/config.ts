@@ -19,6 +19,8 @@ export interface Config {
   /** A running chat whose heartbeat is older than this goes back to pending. */
   staleRunSeconds: number;
   eventRetentionDays: number;
+  /** How often each process prunes chat_events older than eventRetentionDays. */
+  eventPruneIntervalSeconds: number;
   wsKeepAliveMs: number;
 }
 
@@ -62,6 +64,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxSubscriptionsPerConnection: int(env, 'MAX_SUBSCRIPTIONS_PER_CONNECTION', 50, 1, 10_000),
     staleRunSeconds: int(env, 'STALE_RUN_SECONDS', 300, 1, 86_400 * 7),
     eventRetentionDays: int(env, 'EVENT_RETENTION_DAYS', 7, 1, 3650),
+    eventPruneIntervalSeconds: int(env, 'EVENT_PRUNE_INTERVAL_SECONDS', 3600, 1, 86_400 * 7),
     wsKeepAliveMs: int(env, 'WS_KEEPALIVE_MS', 12_000, 1000, 600_000),
   };
 }

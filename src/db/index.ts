@@ -5,6 +5,7 @@ import { ChatsRepository } from './repos/chats.js';
 import { MessagesRepository } from './repos/messages.js';
 import { ModelConfigsRepository } from './repos/modelConfigs.js';
 import { QueueRepository } from './repos/queue.js';
+import { EventsRepository } from './repos/events.js';
 
 /** Repositories attached to every db, task and tx object (`db.users.byId(...)`). */
 export interface Extensions {
@@ -14,6 +15,7 @@ export interface Extensions {
   messages: MessagesRepository;
   modelConfigs: ModelConfigsRepository;
   queue: QueueRepository;
+  events: EventsRepository;
 }
 
 export type Db = IDatabase<Extensions> & Extensions;
@@ -23,11 +25,17 @@ export type Queryable = Db | DbTask;
 
 type QueryListener = (query: string) => void;
 const queryListeners = new Set<QueryListener>();
+const untrackedClients = new WeakSet<object>();
 
 /** Observes every statement sent (tests count statements to prove batching). */
 export function onQuery(listener: QueryListener): () => void {
   queryListeners.add(listener);
   return () => queryListeners.delete(listener);
+}
+
+/** Hides a connection's statements from onQuery: the event listener's background reads are nobody's request. */
+export function untrackQueries(client: object): void {
+  untrackedClients.add(client);
 }
 
 const initOptions: IInitOptions<Extensions> = {
@@ -38,9 +46,10 @@ const initOptions: IInitOptions<Extensions> = {
     obj.messages = new MessagesRepository(obj, pgp);
     obj.modelConfigs = new ModelConfigsRepository(obj, pgp);
     obj.queue = new QueueRepository(obj, pgp);
+    obj.events = new EventsRepository(obj, pgp);
   },
   query(e) {
-    if (queryListeners.size === 0) return;
+    if (queryListeners.size === 0 || untrackedClients.has(e.client)) return;
     const text = typeof e.query === 'string' ? e.query : String(e.query);
     for (const listener of queryListeners) listener(text);
   },
