@@ -17,6 +17,9 @@ import './types/ChatPayload.js';
 import './types/ChatFamilyPayload.js';
 import './types/ChatMessagePayload.js';
 import './types/SendChatMessagePayload.js';
+import './types/ChatWatchEvent.js';
+import './types/ChatStreamEvent.js';
+import './types/ModelConfigEvent.js';
 
 /** The executable schema built from every type file. */
 export const schema: GraphQLSchema = builder.toSchema();
