@@ -50,3 +50,11 @@ export async function finished<T>(sub: Collected<T>, timeout = 10_000): Promise<
   await expect.poll(() => sub.completed || sub.error !== undefined, { timeout }).toBe(true);
   return sub.results;
 }
+
+/** Unsubscribes and waits until the hub has let go of every one of them (keeps later counts exact). */
+export async function end(app: App, ...subs: Array<Collected<unknown>>): Promise<void> {
+  const before = app.events.subscriberCount;
+  const live = subs.filter((s) => !s.completed && s.error === undefined).length;
+  for (const sub of subs) sub.unsubscribe();
+  await expect.poll(() => app.events.subscriberCount, { timeout: 10_000 }).toBe(before - live);
+}
