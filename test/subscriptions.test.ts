@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { revokeToken } from '../src/auth/admin.js';
 import { loadConfig } from '../src/config.js';
-import { createDb } from '../src/db/index.js';
+import { createDb, onQuery } from '../src/db/index.js';
 import { pruneEvents } from '../src/db/eventRetention.js';
 import { buildApp } from '../src/server.js';
 import { MODEL, insertModels } from './helpers/data.js';
@@ -234,6 +234,33 @@ describe('chatEvents', () => {
     // The replayed cursors continue the first subscription's sequence.
     expect(new Set([...seen.map((x) => x.chatEvents.cursor), ...events.map((x) => x.cursor)]).size).toBe(5);
     await end(server.app, again);
+  });
+});
+
+describe('fan-out', () => {
+  it('loads each event once per process for all subscribers, and resolves every event with fresh loaders', async () => {
+    const subs = [];
+    for (let i = 0; i < 5; i++) subs.push(await subscribed<{ chatWatch: WatchEvent & { chat: { lastModelConfig: { displayName: string } } } }>(server.app, client(alice), WATCH));
+    const chat = await createChat(alice, 'fan-out');
+    await Promise.all(subs.map((sub) => received(sub, 1)));
+
+    const statements: string[] = [];
+    const off = onQuery((q) => statements.push(q));
+    try {
+      await tdb.db.none("UPDATE chat_model_configs SET display_name = 'Claude renamed' WHERE id = $1", [MODEL.priced]);
+      await update(alice, chat, { title: 'fan-out 2' });
+      await Promise.all(subs.map((sub) => received(sub, 2)));
+    } finally {
+      off();
+    }
+    // One chats read for the batch, shared by five subscribers (the mutation's own reads aside).
+    expect(statements.filter((q) => /FROM chats c WHERE c\.id = ANY/.test(q))).toHaveLength(1);
+    // The second event sees the renamed config: no DataLoader cache survives from the first event.
+    for (const sub of subs) {
+      expect(sub.data.map((d) => d.chatWatch.chat.lastModelConfig.displayName)).toEqual(['Claude', 'Claude renamed']);
+    }
+    await tdb.db.none("UPDATE chat_model_configs SET display_name = 'Claude' WHERE id = $1", [MODEL.priced]);
+    await end(server.app, ...subs);
   });
 });
 
