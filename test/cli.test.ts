@@ -2,7 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 
 // End to end through the real CLI on its own embedded Postgres (not the suite's shared server).
 const root = new URL('..', import.meta.url).pathname;
@@ -10,6 +10,9 @@ const dataDir = mkdtempSync(join(tmpdir(), 'chatgraph-cli-'));
 chmodSync(dataDir, 0o755); // mkdtemp makes 0700; as root, the postgres OS user must traverse it
 const env = { ...process.env, CHATGRAPH_DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'warn', DATABASE_URL: '' };
 const children: ChildProcess[] = [];
+
+// Real processes (tsx start-up, initdb, Postgres start) are slow on a loaded 2-core machine.
+vi.setConfig({ testTimeout: 180_000 });
 
 interface Started {
   child: ChildProcess;
