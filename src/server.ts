@@ -5,6 +5,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { AuthError, authenticate } from './auth/viewer.js';
 import type { AppServices } from './context.js';
+import { startStaleRunReclaimer, type StaleRunReclaimer } from './db/staleRuns.js';
 import { logger } from './logger.js';
 import { createChatgraphYoga, tokenFromConnectionParams, type ChatgraphYoga, type GraphiqlDefaults } from './yoga.js';
 
@@ -20,6 +21,11 @@ export interface App {
 
 export interface AppOptions extends AppServices {
   graphiql?: GraphiqlDefaults;
+  /**
+   * Run the stale-run reclaimer (rule 19) while started. Off unless asked: test servers share a
+   * process with statement-counting tests, and a background statement would skew their counts.
+   */
+  reclaimStaleRuns?: boolean;
 }
 
 /** The envelop-wrapped execute/subscribe pair, carried to graphql-ws through rootValue. */
@@ -93,6 +99,7 @@ export function buildApp(options: AppOptions): App {
     options.config.wsKeepAliveMs,
   );
 
+  let reclaimer: StaleRunReclaimer | undefined;
   let stopping: Promise<void> | undefined;
   return {
     yoga,
@@ -102,6 +109,7 @@ export function buildApp(options: AppOptions): App {
         server.once('error', reject);
         server.listen(port, host, () => {
           server.off('error', reject);
+          if (options.reclaimStaleRuns) reclaimer ??= startStaleRunReclaimer(services.db, { staleSeconds: options.config.staleRunSeconds });
           const address = server.address() as AddressInfo;
           resolve(`http://${address.address}:${address.port}${yoga.graphqlEndpoint}`);
         });
@@ -109,6 +117,7 @@ export function buildApp(options: AppOptions): App {
     },
     stop() {
       stopping ??= (async () => {
+        await reclaimer?.stop();
         for (const client of wss.clients) client.close(1001, 'Server shutting down');
         await wsServer.dispose();
         await new Promise<void>((resolve) => {
