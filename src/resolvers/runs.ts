@@ -88,7 +88,7 @@ export interface UsageInput {
 export interface AppendMessageInput {
   role: MessageRole;
   visibility?: MessageVisibility | null;
-  parts: unknown;
+  parts?: unknown;
   modelConfigId?: string | null;
   usage?: UsageInput | null;
   runtimeMs?: bigint | null;
