@@ -263,9 +263,10 @@ export class ChatsRepository {
     return rows;
   }
 
-  /** Moves up to `limit` pending, live chats to running for `workerId` in one statement (may return fewer, or none). */
-  acquire(workerId: string, limit: number): Promise<ChatRow[]> {
-    return this.db.any(queries.acquire, { workerId, limit });
+  /** Moves up to `limit` pending, live chats to running for `workerId` in one statement, oldest-updated first (may return fewer, or none). */
+  async acquire(workerId: string, limit: number): Promise<ChatRow[]> {
+    const rows = await this.db.any<ChatRow & { queued_at: Date }>(queries.acquire, { workerId, limit });
+    return rows.map(({ queued_at: _q, ...chat }) => chat);
   }
 
   /**
