@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { logger as rootLogger } from '../logger.js';
 import type { ChatRow } from './repos/chats.js';
 import type { Queryable } from './index.js';
+import { startPeriodicJob, type PeriodicJob } from './periodicJob.js';
 
 /**
  * Rule 19: returns every running chat whose heartbeat is older than `staleSeconds` to pending
@@ -20,13 +21,8 @@ export interface StaleRunReclaimerOptions {
   logger?: Logger;
 }
 
-/** A running reclaim job. */
-export interface StaleRunReclaimer {
-  /** Reclaims now (after any run in progress) and resolves with the number of chats reclaimed. */
-  runNow(): Promise<number>;
-  /** Cancels the timer and waits for a run in progress. */
-  stop(): Promise<void>;
-}
+/** A running reclaim job; runNow resolves with the number of chats reclaimed. */
+export type StaleRunReclaimer = PeriodicJob;
 
 /**
  * Reclaims stale runs periodically; the first run comes after one interval. Every replica may
@@ -35,37 +31,15 @@ export interface StaleRunReclaimer {
  */
 export function startStaleRunReclaimer(db: Queryable, options: StaleRunReclaimerOptions): StaleRunReclaimer {
   const log = (options.logger ?? rootLogger).child({ component: 'stale-run-reclaimer' });
-  const intervalMs = options.intervalMs ?? Math.min(60_000, Math.max(1000, (options.staleSeconds * 1000) / 4));
-  let running: Promise<number> | undefined;
-  let stopped = false;
-  const run = (): Promise<number> => {
-    running ??= reclaimStaleRuns(db, options.staleSeconds)
-      .then(
-        (chats) => {
-          for (const chat of chats) log.warn({ chatId: chat.id, workerId: chat.previous_worker_id, staleSeconds: options.staleSeconds }, 'reclaimed a stale run');
-          return chats.length;
-        },
-        (err: unknown) => {
-          if (!stopped) log.error({ err }, 'reclaiming stale runs failed');
-          return 0;
-        },
-      )
-      .finally(() => {
-        running = undefined;
-      });
-    return running;
-  };
-  const timer = setInterval(() => void run(), intervalMs);
-  timer.unref();
-  return {
-    async runNow() {
-      await running;
-      return run();
+  return startPeriodicJob({
+    intervalMs: options.intervalMs ?? Math.min(60_000, Math.max(1000, (options.staleSeconds * 1000) / 4)),
+    runAtStart: false,
+    log,
+    failureMessage: 'reclaiming stale runs failed',
+    task: async () => {
+      const chats = await reclaimStaleRuns(db, options.staleSeconds);
+      for (const chat of chats) log.warn({ chatId: chat.id, workerId: chat.previous_worker_id, staleSeconds: options.staleSeconds }, 'reclaimed a stale run');
+      return chats.length;
     },
-    async stop() {
-      stopped = true;
-      clearInterval(timer);
-      await running;
-    },
-  };
+  });
 }
