@@ -1,6 +1,6 @@
 import type { ModelConfigRow } from '../../db/repos/modelConfigs.js';
 import * as models from '../../resolvers/models.js';
-import { builder } from '../builder.js';
+import { builder, type SchemaTypes } from '../builder.js';
 import { decodeId } from '../globalIds.js';
 import { mutationErrors } from '../mutations.js';
 import { ChatModelConfig } from './ChatModelConfig.js';
@@ -12,19 +12,26 @@ export const ChatModelConfigPayload = builder.objectRef<{ modelConfig: ModelConf
 
 const PRICE_DESCRIPTION = 'USD per 1M tokens as a decimal string ("3", "0.375"); null = unpriced, "0" = free.';
 
+/** Fields that create and update share, all optional (defaults apply on create only). */
+const sharedFields = (t: PothosSchemaTypes.InputFieldBuilder<PothosSchemaTypes.ExtendDefaultTypes<SchemaTypes>, 'InputObject'>) => ({
+  displayName: t.string({ description: 'Create default: the model name.' }),
+  enabled: t.boolean({
+    description: 'Create default true. Disabling the default is allowed: sends without a model then fail until a new default is set.',
+  }),
+  isDefault: t.boolean({ description: 'true makes it the single default (the previous default loses the flag). Create default false.' }),
+  compressionThreshold: t.int({ description: 'Percent of the context limit, 0..100; create default 70.' }),
+  inputPricePerMillionTokens: t.string({ description: PRICE_DESCRIPTION }),
+  outputPricePerMillionTokens: t.string({ description: PRICE_DESCRIPTION }),
+  cacheReadPricePerMillionTokens: t.string({ description: PRICE_DESCRIPTION }),
+  cacheWritePricePerMillionTokens: t.string({ description: PRICE_DESCRIPTION }),
+});
+
 const CreateModelConfigInput = builder.inputType('CreateModelConfigInput', {
   fields: (t) => ({
     provider: t.string({ required: true }),
     model: t.string({ required: true }),
-    displayName: t.string({ description: 'Default: the model name.' }),
-    enabled: t.boolean({ description: 'Default true.' }),
-    isDefault: t.boolean({ description: 'Make it the single default (the previous default loses the flag). Default false.' }),
     contextLimit: t.field({ type: 'BigInt', required: true }),
-    compressionThreshold: t.int({ description: 'Percent of the context limit, 0..100; default 70.' }),
-    inputPricePerMillionTokens: t.string({ description: PRICE_DESCRIPTION }),
-    outputPricePerMillionTokens: t.string({ description: PRICE_DESCRIPTION }),
-    cacheReadPricePerMillionTokens: t.string({ description: PRICE_DESCRIPTION }),
-    cacheWritePricePerMillionTokens: t.string({ description: PRICE_DESCRIPTION }),
+    ...sharedFields(t),
   }),
 });
 
@@ -34,15 +41,8 @@ const UpdateModelConfigInput = builder.inputType('UpdateModelConfigInput', {
     id: t.id({ required: true }),
     provider: t.string(),
     model: t.string(),
-    displayName: t.string(),
-    enabled: t.boolean({ description: 'Disabling the default is allowed: sends without a model then fail until a new default is set.' }),
-    isDefault: t.boolean(),
     contextLimit: t.field({ type: 'BigInt' }),
-    compressionThreshold: t.int(),
-    inputPricePerMillionTokens: t.string({ description: PRICE_DESCRIPTION }),
-    outputPricePerMillionTokens: t.string({ description: PRICE_DESCRIPTION }),
-    cacheReadPricePerMillionTokens: t.string({ description: PRICE_DESCRIPTION }),
-    cacheWritePricePerMillionTokens: t.string({ description: PRICE_DESCRIPTION }),
+    ...sharedFields(t),
   }),
 });
 
