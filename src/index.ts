@@ -77,6 +77,7 @@ async function start(config: Config, seedRequested: boolean): Promise<void> {
   const app = buildApp({
     db: database.db,
     config,
+    reclaimStaleRuns: true,
     graphiql: tokens?.alice ? { headers: { Authorization: `Bearer ${tokens.alice}` }, defaultQuery: DEFAULT_QUERY } : undefined,
   });
 

@@ -5,6 +5,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { AuthError, authenticate } from './auth/viewer.js';
 import type { AppServices } from './context.js';
+import { startStaleRunReclaimer, type StaleRunReclaimer } from './db/staleRuns.js';
 import { EventStream, type EventStreamOptions } from './eventStream.js';
 import { logger } from './logger.js';
 import { createChatgraphYoga, tokenFromConnectionParams, type ChatgraphYoga, type GraphiqlDefaults } from './yoga.js';
@@ -23,6 +24,11 @@ export interface App {
 
 export interface AppOptions extends AppServices {
   graphiql?: GraphiqlDefaults;
+  /**
+   * Run the stale-run reclaimer (rule 19) while started. Off unless asked: test servers share a
+   * process with statement-counting tests, and a background statement would skew their counts.
+   */
+  reclaimStaleRuns?: boolean;
   eventStream?: EventStreamOptions;
 }
 
@@ -108,6 +114,7 @@ export function buildApp(options: AppOptions): App {
     options.config.wsKeepAliveMs,
   );
 
+  let reclaimer: StaleRunReclaimer | undefined;
   let stopping: Promise<void> | undefined;
   return {
     yoga,
@@ -118,6 +125,7 @@ export function buildApp(options: AppOptions): App {
         server.once('error', reject);
         server.listen(port, host, () => {
           server.off('error', reject);
+          if (options.reclaimStaleRuns) reclaimer ??= startStaleRunReclaimer(services.db, { staleSeconds: options.config.staleRunSeconds });
           const address = server.address() as AddressInfo;
           resolve(`http://${address.address}:${address.port}${yoga.graphqlEndpoint}`);
         });
@@ -127,6 +135,7 @@ export function buildApp(options: AppOptions): App {
     },
     stop() {
       stopping ??= (async () => {
+        await reclaimer?.stop();
         // WebSocket clients first: a 1001 close makes them reconnect (to another replica) and
         // resubscribe. Then the hub ends what is left (SSE streams), so server.close() is not
         // held up by open event streams, and the LISTEN connection is released.
