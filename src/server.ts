@@ -4,7 +4,8 @@ import { GraphQLError, type ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { AuthError, authenticate } from './auth/viewer.js';
-import type { AppServices } from './context.js';
+import { SharedSubscriptions } from './sharedSubscriptions.js';
+import type { AppServices, Context } from './context.js';
 import { startStaleRunReclaimer, type StaleRunReclaimer } from './db/staleRuns.js';
 import { EventStream, type EventStreamOptions } from './eventStream.js';
 import { logger } from './logger.js';
@@ -14,8 +15,10 @@ import { createChatgraphYoga, tokenFromConnectionParams, type ChatgraphYoga, typ
 export interface App {
   yoga: ChatgraphYoga;
   server: Server;
-  /** The process's watch stream: `app.events.subscriberCount` counts live subscriptions (both transports). */
+  /** The process's watch stream: `app.events.subscriberCount` counts hub subscriptions. */
   events: EventStream;
+  /** Live subscription operations of clients, both transports (identical WebSocket ones share a hub subscription). */
+  readonly liveSubscriptions: number;
   /** Listens on `port` (0 = any free port); resolves to the bound URL of /graphql. */
   start(port?: number, host?: string): Promise<string>;
   /** Stops accepting, closes sockets, waits for in-flight requests (bounded). Idempotent. */
@@ -57,11 +60,18 @@ export function buildApp(options: AppOptions): App {
   const server = createServer(yoga);
   const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: options.config.maxBodyBytes });
 
+  const shared = new SharedSubscriptions();
   // The WebSocket transport runs the same envelop plugins as HTTP (yoga.getEnveloped).
   const wsServer = useServer(
     {
       execute: (args) => (args.rootValue as Executable).execute(args),
-      subscribe: (args) => (args.rootValue as Executable).subscribe(args),
+      // Identical operations of the same viewer share one execution per event (see sharedSubscriptions.ts).
+      subscribe: (args) => {
+        const root = args.rootValue as Executable;
+        const viewer = (args.contextValue as Context).viewer;
+        const key = SharedSubscriptions.key(args, viewer ? `${viewer.user.id}:${viewer.isAdmin}:${viewer.isWorker}` : null);
+        return key === null ? root.subscribe(args) : shared.subscribe(key, async () => root.subscribe(args));
+      },
       onConnect: async (ctx) => {
         try {
           await authenticate(services.db, tokenFromConnectionParams(ctx.connectionParams));
@@ -120,6 +130,11 @@ export function buildApp(options: AppOptions): App {
     yoga,
     server,
     events,
+    get liveSubscriptions() {
+      // Client operations: WebSocket subscribers (many may share one hub subscription) plus the
+      // hub subscriptions that are not a shared stream's source (SSE).
+      return shared.subscriberCount + Math.max(0, events.subscriberCount - shared.streamCount);
+    },
     async start(port = options.config.port, host = options.config.host) {
       const listening = new Promise<string>((resolve, reject) => {
         server.once('error', reject);

@@ -157,6 +157,6 @@ describe('killed LISTEN backend under concurrent writers', () => {
       expect(sub.results.every((r) => r.errors === undefined)).toBe(true);
     }
     for (const { sub } of subs) sub.unsubscribe();
-    await expect.poll(() => local.app.events.subscriberCount).toBe(0);
+    await expect.poll(() => local.app.liveSubscriptions).toBe(0);
   });
 });

@@ -215,6 +215,10 @@ export class EventListener implements EventSource {
 
   private async close(conn: Connection): Promise<void> {
     conn.client.removeListener('notification', this.onNotification);
+    // pg-promise drops its error handler as soon as done() starts ending the connection; an
+    // error the server sends meanwhile (e.g. "terminating connection" when Postgres stops at the
+    // same moment, as with Ctrl-C) would then be an unhandled 'error' event and crash the process.
+    conn.client.on('error', () => undefined);
     try {
       await conn.done();
     } catch {

@@ -1,0 +1,154 @@
+// Fan-out benchmark (DESIGN 8): event → client p99 with 5,000 open subscriptions on one
+// process, one LISTEN connection whatever the subscriber count, memory per idle subscription.
+// Usage: npx tsx bench/fanout.ts [--subscriptions 5000] [--events 20]  (or via npm run bench)
+import { fork } from 'node:child_process';
+import { mkdtempSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { createToken, createUser } from '../src/auth/admin.js';
+import { loadConfig } from '../src/config.js';
+import { createDb } from '../src/db/index.js';
+import { ensureDatabase, startEmbeddedPostgres } from '../src/db/embedded.js';
+import { migrate } from '../src/db/migrate.js';
+import { buildApp } from '../src/server.js';
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+export interface FanoutResult {
+  subscriptions: number;
+  events: number;
+  delivered: number;
+  expected: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+  listenConnections: number;
+  heapPerSubscription: number;
+  rssPerSubscription: number;
+  /** Server CPU per delivered event (user + system), while events flow. */
+  serverCpuUsPerDelivery: number;
+  /** Server CPU time / wall time while events flow, percent of one core. */
+  serverCpuShare: number;
+}
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+const settle = async () => {
+  for (let i = 0; i < 3; i++) {
+    gc();
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return process.memoryUsage();
+};
+
+/** Runs the fan-out benchmark against `adminUrl` (a server where databases can be created). */
+export async function runFanout(adminUrl: string, subscriptions = 5000, events = 20): Promise<FanoutResult> {
+  const perConnection = 50;
+  const connections = Math.ceil(subscriptions / perConnection);
+  const name = `chatgraph_fanout_${process.pid}`;
+  await ensureDatabase(adminUrl, name);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  const db = createDb(url.toString(), 10);
+  await migrate(db);
+  await db.none("INSERT INTO chat_model_configs (provider, model, context_limit, is_default) VALUES ('p', 'm', 1000, true)");
+  const user = await createUser(db, { username: 'fan' });
+  const { token } = await createToken(db, { username: 'fan' });
+  const chat = await db.one("INSERT INTO chats (owner_id, last_model_config_id) SELECT $1, id FROM chat_model_configs RETURNING id", [user.id]);
+  const config = loadConfig({ ...process.env, LOG_LEVEL: 'warn', MAX_SUBSCRIPTIONS_PER_CONNECTION: String(perConnection) });
+  const app = buildApp({ db, config });
+  const endpoint = (await app.start(0, '127.0.0.1')).replace(/^http/, 'ws');
+
+  const before = await settle();
+  const child = fork(new URL('./fanout-clients.ts', import.meta.url).pathname, [], {
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, URL: endpoint, TOKEN: token, CONNECTIONS: String(connections), PER_CONNECTION: String(perConnection) },
+  });
+  const messages: Array<Record<string, unknown>> = [];
+  child.on('message', (m: Record<string, unknown>) => messages.push(m));
+  const waitFor = async (pred: () => boolean, what: string, ms = 120_000) => {
+    const deadline = Date.now() + ms;
+    while (!pred()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  try {
+    await waitFor(() => app.events.subscriberCount >= connections * perConnection, 'subscriptions');
+    const idle = await settle();
+    // Every connection this process holds to the database while 5,000 subscriptions are open:
+    // the query pool (at most DB_POOL_SIZE, usually idle) plus the one LISTEN connection.
+    const listeners = await db.one<{ n: number }>(
+      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND backend_type = 'client backend'",
+      [name],
+    );
+    const writer = createDb(url.toString(), 1);
+    const cpuBefore = process.cpuUsage();
+    const wallBefore = performance.now();
+    for (let i = 0; i < events; i++) {
+      await writer.none('UPDATE chats SET title = $1 WHERE id = $2', [`t${Date.now()}`, chat.id]);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    await writer.$pool.end();
+    const expected = connections * perConnection * events;
+    let stats: Record<string, number> = {};
+    await waitFor(() => {
+      child.send({ type: 'stats' });
+      const last = messages.filter((m) => m.type === 'stats').at(-1) as Record<string, number> | undefined;
+      if (last) stats = last;
+      return (last?.count ?? 0) >= expected;
+    }, 'deliveries', 60_000).catch(() => undefined);
+    const cpu = process.cpuUsage(cpuBefore);
+    const serverCpuMs = (cpu.user + cpu.system) / 1000;
+    const wallMs = performance.now() - wallBefore;
+    const n = connections * perConnection;
+    return {
+      subscriptions: n,
+      events,
+      delivered: stats.count ?? 0,
+      expected,
+      p50: stats.p50 ?? NaN,
+      p95: stats.p95 ?? NaN,
+      p99: stats.p99 ?? NaN,
+      max: stats.max ?? NaN,
+      listenConnections: listeners.n,
+      heapPerSubscription: Math.round((idle.heapUsed - before.heapUsed) / n),
+      rssPerSubscription: Math.round((idle.rss - before.rss) / n),
+      serverCpuUsPerDelivery: Math.round((serverCpuMs * 1000) / Math.max(1, stats.count ?? 0)),
+      serverCpuShare: Math.round((serverCpuMs / wallMs) * 100),
+    };
+  } finally {
+    child.send({ type: 'close' });
+    await new Promise((r) => child.once('exit', r));
+    await app.stop();
+    await db.$pool.end();
+  }
+}
+
+/** Markdown table of one fan-out result. */
+export function fanoutTable(r: FanoutResult): string {
+  return [
+    '| subscriptions | events | delivered / expected | p50 ms | p95 ms | p99 ms | max ms | server CPU µs / delivery | DB connections of the process | heap / idle subscription | RSS / idle subscription |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
+    `| ${r.subscriptions} | ${r.events} | ${r.delivered} / ${r.expected} | ${r.p50} | ${r.p95} | ${r.p99} | ${r.max} | ${r.serverCpuUsPerDelivery} | ${r.listenConnections} | ${(r.heapPerSubscription / 1024).toFixed(1)} KiB | ${(r.rssPerSubscription / 1024).toFixed(1)} KiB |`,
+  ].join('\n');
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const dir = mkdtempSync(join(tmpdir(), 'chatgraph-fanout-'));
+  chmodSync(dir, 0o755);
+  const pg = process.env.DATABASE_URL ? undefined : await startEmbeddedPostgres({ pgdata: join(dir, 'pg'), ephemeral: true, maxConnections: 200 });
+  try {
+    const result = await runFanout(process.env.DATABASE_URL ?? pg!.url('postgres'), arg('subscriptions', 5000), arg('events', 20));
+    process.stdout.write(`${fanoutTable(result)}\n`);
+  } finally {
+    await pg?.stop();
+  }
+}
