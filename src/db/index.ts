@@ -6,6 +6,7 @@ import { MessagesRepository } from './repos/messages.js';
 import { ModelConfigsRepository } from './repos/modelConfigs.js';
 import { QueueRepository } from './repos/queue.js';
 import { EventsRepository } from './repos/events.js';
+import { CostsRepository } from './repos/costs.js';
 
 /** Repositories attached to every db, task and tx object (`db.users.byId(...)`). */
 export interface Extensions {
@@ -16,6 +17,7 @@ export interface Extensions {
   modelConfigs: ModelConfigsRepository;
   queue: QueueRepository;
   events: EventsRepository;
+  costs: CostsRepository;
 }
 
 export type Db = IDatabase<Extensions> & Extensions;
@@ -47,6 +49,7 @@ const initOptions: IInitOptions<Extensions> = {
     obj.modelConfigs = new ModelConfigsRepository(obj, pgp);
     obj.queue = new QueueRepository(obj, pgp);
     obj.events = new EventsRepository(obj, pgp);
+    obj.costs = new CostsRepository(obj, pgp);
   },
   query(e) {
     if (queryListeners.size === 0 || untrackedClients.has(e.client)) return;
