@@ -51,7 +51,7 @@ export interface UserCostFilter {
 
 type SummaryRow = CostTotalsRow & ModelCostRow & ChatCostRow & { section: 'total' | 'model' | 'chat'; cost: string };
 
-/** Escapes LIKE metacharacters so user input matches literally (with ESCAPE '\'). */
+/** A LIKE pattern matching `text` as a literal substring (backslash is LIKE's default escape). */
 export function likeSubstring(text: string): string {
   return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }

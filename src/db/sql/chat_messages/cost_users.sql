@@ -10,7 +10,8 @@ WITH per_user AS (
   JOIN chats c ON c.id = m.chat_id
   JOIN users u ON u.id = c.owner_id
   WHERE m.role = 'assistant' AND m.created_at >= ${start}::timestamptz AND m.created_at < ${end}::timestamptz
-    AND (${pattern}::text IS NULL OR u.username ILIKE ${pattern} ESCAPE '\' OR u.name ILIKE ${pattern} ESCAPE '\')
+    -- The pattern arrives with % _ \ escaped by backslash, LIKE's default escape character.
+    AND (${pattern}::text IS NULL OR u.username ILIKE ${pattern} OR u.name ILIKE ${pattern})
   GROUP BY c.owner_id
 ), page AS (
   SELECT p.*, u.username, to_jsonb(u) AS "user"
