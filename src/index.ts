@@ -8,11 +8,13 @@ import type { Db } from './db/index.js';
 import { DEMO_USERS, isEmpty, seedDemo } from './db/seed.js';
 import { logger } from './logger.js';
 import { openDatabase, type Database } from './runtime.js';
+import { startDemoWorker } from './demoWorker.js';
 import { buildApp } from './server.js';
 
 const USAGE = `usage: chatgraph <command>
 
-  start [--seed]                       serve GraphQL on PORT (default 4000); embedded Postgres unless DATABASE_URL
+  start [--seed] [--demo]              serve GraphQL on PORT (default 4000); embedded Postgres unless DATABASE_URL;
+                                       --demo also runs a demo worker that drives chats through runs
   migrate                              apply pending migrations and exit
   seed                                 load the demo data (idempotent)
   user create <username> [--name N] [--admin]
@@ -65,7 +67,7 @@ async function demoTokens(database: Database, config: Config, seedRequested: boo
   return null;
 }
 
-async function start(config: Config, seedRequested: boolean): Promise<void> {
+async function start(config: Config, seedRequested: boolean, demo: boolean): Promise<void> {
   const database = await openDatabase(config);
   let tokens: DemoTokens | null;
   try {
@@ -77,9 +79,11 @@ async function start(config: Config, seedRequested: boolean): Promise<void> {
   const app = buildApp({
     db: database.db,
     config,
+    reclaimStaleRuns: true,
     graphiql: tokens?.alice ? { headers: { Authorization: `Bearer ${tokens.alice}` }, defaultQuery: DEFAULT_QUERY } : undefined,
   });
 
+  let stopDemo: (() => Promise<void>) | undefined;
   let shuttingDown = false;
   const shutdown = async (signal: string) => {
     // Ctrl-C reaches every process of the group and tsx relays it too, so repeats are expected:
@@ -92,7 +96,12 @@ async function start(config: Config, seedRequested: boolean): Promise<void> {
       process.exit(1);
     }, 30_000).unref();
     let code = 0;
-    for (const [what, step] of [['server', () => app.stop()], ['database', () => database.close()]] as const) {
+    const steps = [
+      ['demo worker', () => stopDemo?.() ?? Promise.resolve()],
+      ['server', () => app.stop()],
+      ['database', () => database.close()],
+    ] as const;
+    for (const [what, step] of steps) {
       try {
         await step();
       } catch (err) {
@@ -106,10 +115,19 @@ async function start(config: Config, seedRequested: boolean): Promise<void> {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
   const url = await app.start();
+  if (demo) {
+    if (!tokens?.worker || !tokens.alice) {
+      await app.stop();
+      await database.close();
+      throw new Error('--demo needs the demo data: use the embedded database, or add --seed');
+    }
+    stopDemo = startDemoWorker({ url, workerToken: tokens.worker, userToken: tokens.alice });
+  }
   const lines = [`chatgraph is serving GraphQL at ${url}`];
   if (config.graphiql) lines.push(`GraphiQL: open ${url} in a browser`);
   lines.push(`WebSocket (graphql-ws): ${url.replace(/^http/, 'ws')}`);
   lines.push(database.embedded ? `Database: embedded Postgres in ${join(config.dataDir, 'pg')}` : 'Database: DATABASE_URL');
+  if (stopDemo) lines.push('Demo worker: running (chats move through runs; watch them with the chatWatch subscription)');
   if (tokens) {
     lines.push('', 'Demo tokens (Authorization: Bearer <token>):');
     for (const [user, token] of Object.entries(tokens)) lines.push(`  ${user.padEnd(7)} ${token}`);
@@ -135,6 +153,7 @@ async function main(argv: string[]): Promise<void> {
     allowPositionals: true,
     options: {
       seed: { type: 'boolean', default: false },
+      demo: { type: 'boolean', default: false },
       admin: { type: 'boolean', default: false },
       name: { type: 'string' },
       scope: { type: 'string', multiple: true },
@@ -149,7 +168,7 @@ async function main(argv: string[]): Promise<void> {
   }
   switch (command) {
     case 'start':
-      return start(config, values.seed);
+      return start(config, values.seed, values.demo);
     case 'migrate':
       return withDatabase(config, async () => {
         process.stdout.write('migrations up to date\n');

@@ -5,6 +5,8 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { AuthError, authenticate } from './auth/viewer.js';
 import type { AppServices } from './context.js';
+import { startStaleRunReclaimer, type StaleRunReclaimer } from './db/staleRuns.js';
+import { EventStream, type EventStreamOptions } from './eventStream.js';
 import { logger } from './logger.js';
 import { createChatgraphYoga, tokenFromConnectionParams, type ChatgraphYoga, type GraphiqlDefaults } from './yoga.js';
 
@@ -12,6 +14,8 @@ import { createChatgraphYoga, tokenFromConnectionParams, type ChatgraphYoga, typ
 export interface App {
   yoga: ChatgraphYoga;
   server: Server;
+  /** The process's watch stream: `app.events.subscriberCount` counts live subscriptions (both transports). */
+  events: EventStream;
   /** Listens on `port` (0 = any free port); resolves to the bound URL of /graphql. */
   start(port?: number, host?: string): Promise<string>;
   /** Stops accepting, closes sockets, waits for in-flight requests (bounded). Idempotent. */
@@ -20,6 +24,12 @@ export interface App {
 
 export interface AppOptions extends AppServices {
   graphiql?: GraphiqlDefaults;
+  /**
+   * Run the stale-run reclaimer (rule 19) while started. Off unless asked: test servers share a
+   * process with statement-counting tests, and a background statement would skew their counts.
+   */
+  reclaimStaleRuns?: boolean;
+  eventStream?: EventStreamOptions;
 }
 
 /** The envelop-wrapped execute/subscribe pair, carried to graphql-ws through rootValue. */
@@ -32,8 +42,18 @@ interface Executable {
 
 /** Builds one HTTP server serving yoga and graphql-ws on the same path (`/graphql`). */
 export function buildApp(options: AppOptions): App {
-  const services: AppServices = { db: options.db, config: options.config };
-  const yoga = createChatgraphYoga({ services, graphiql: options.graphiql });
+  // One listener + hub per process, whatever the number of subscriptions (DESIGN 6).
+  const events = new EventStream(options.db, options.config, options.eventStream);
+  const services: AppServices = { db: options.db, config: options.config, events: events.hub };
+  const yoga = createChatgraphYoga({
+    services,
+    graphiql: options.graphiql,
+    readinessChecks: [
+      async () => {
+        if (!events.isHealthy()) throw new Error('event listener not connected');
+      },
+    ],
+  });
   const server = createServer(yoga);
   const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: options.config.maxBodyBytes });
 
@@ -52,8 +72,9 @@ export function buildApp(options: AppOptions): App {
         }
       },
       onSubscribe: async (ctx, _id, payload) => {
+        // graphql-ws registers this operation's id before calling onSubscribe, so it is counted.
         const active = Object.keys(ctx.subscriptions).length;
-        if (active >= options.config.maxSubscriptionsPerConnection) {
+        if (active > options.config.maxSubscriptionsPerConnection) {
           return [new GraphQLError(`Too many subscriptions on this connection (limit ${options.config.maxSubscriptionsPerConnection})`, { extensions: { code: 'TOO_MANY_SUBSCRIPTIONS' } })];
         }
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
@@ -93,24 +114,34 @@ export function buildApp(options: AppOptions): App {
     options.config.wsKeepAliveMs,
   );
 
+  let reclaimer: StaleRunReclaimer | undefined;
   let stopping: Promise<void> | undefined;
   return {
     yoga,
     server,
-    start(port = options.config.port, host = options.config.host) {
-      return new Promise((resolve, reject) => {
+    events,
+    async start(port = options.config.port, host = options.config.host) {
+      const listening = new Promise<string>((resolve, reject) => {
         server.once('error', reject);
         server.listen(port, host, () => {
           server.off('error', reject);
+          if (options.reclaimStaleRuns) reclaimer ??= startStaleRunReclaimer(services.db, { staleSeconds: options.config.staleRunSeconds });
           const address = server.address() as AddressInfo;
           resolve(`http://${address.address}:${address.port}${yoga.graphqlEndpoint}`);
         });
       });
+      const [url] = await Promise.all([listening, events.start()]);
+      return url;
     },
     stop() {
       stopping ??= (async () => {
+        await reclaimer?.stop();
+        // WebSocket clients first: a 1001 close makes them reconnect (to another replica) and
+        // resubscribe. Then the hub ends what is left (SSE streams), so server.close() is not
+        // held up by open event streams, and the LISTEN connection is released.
         for (const client of wss.clients) client.close(1001, 'Server shutting down');
         await wsServer.dispose();
+        await events.stop();
         await new Promise<void>((resolve) => {
           if (!server.listening) return resolve();
           const force = setTimeout(() => server.closeAllConnections(), 5000);

@@ -415,6 +415,8 @@ describe('read API', () => {
       expect(fifty.edges).toBe(50);
       expect(fifty.statements.length).toBe(ten.statements.length);
       expect(fifty.statements.length).toBeLessThanOrEqual(6);
+      // token, page (+ model configs + count), extras, cost: the layout the README documents.
+      expect(fifty.statements.length).toBe(4);
     });
   });
 });

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { logger as rootLogger } from '../logger.js';
 import type { Queryable } from './index.js';
+import { startPeriodicJob, type PeriodicJob } from './periodicJob.js';
 
 const DAY_MS = 86_400_000;
 
@@ -26,12 +27,7 @@ export interface EventPrunerOptions {
 }
 
 /** A running prune job. */
-export interface EventPruner {
-  /** Runs a prune now (after any run in progress) and resolves with its count. */
-  runNow(): Promise<number>;
-  /** Cancels the timer and waits for a run in progress. */
-  stop(): Promise<void>;
-}
+export type EventPruner = PeriodicJob;
 
 /**
  * Prunes `chat_events` periodically. Every replica may run one: deletes of the same rows simply
@@ -39,37 +35,15 @@ export interface EventPruner {
  */
 export function startEventPruner(db: Queryable, options: EventPrunerOptions): EventPruner {
   const log = (options.logger ?? rootLogger).child({ component: 'event-pruner' });
-  let running: Promise<number> | undefined;
-  let stopped = false;
-  const run = (): Promise<number> => {
-    running ??= pruneEvents(db, options.retentionDays, { batchSize: options.batchSize })
-      .then(
-        (deleted) => {
-          if (deleted > 0) log.info({ deleted, retentionDays: options.retentionDays }, 'pruned chat events');
-          return deleted;
-        },
-        (err: unknown) => {
-          if (!stopped) log.error({ err }, 'pruning chat events failed');
-          return 0;
-        },
-      )
-      .finally(() => {
-        running = undefined;
-      });
-    return running;
-  };
-  const timer = setInterval(() => void run(), options.intervalMs ?? 3_600_000);
-  timer.unref();
-  void run();
-  return {
-    async runNow() {
-      await running;
-      return run();
+  return startPeriodicJob({
+    intervalMs: options.intervalMs ?? 3_600_000,
+    runAtStart: true,
+    log,
+    failureMessage: 'pruning chat events failed',
+    task: async () => {
+      const deleted = await pruneEvents(db, options.retentionDays, { batchSize: options.batchSize });
+      if (deleted > 0) log.info({ deleted, retentionDays: options.retentionDays }, 'pruned chat events');
+      return deleted;
     },
-    async stop() {
-      stopped = true;
-      clearInterval(timer);
-      await running;
-    },
-  };
+  });
 }

@@ -6,6 +6,7 @@ import { MessagesRepository } from './repos/messages.js';
 import { ModelConfigsRepository } from './repos/modelConfigs.js';
 import { QueueRepository } from './repos/queue.js';
 import { EventsRepository } from './repos/events.js';
+import { DiffStatusesRepository } from './repos/diffStatuses.js';
 import { CostsRepository } from './repos/costs.js';
 
 /** Repositories attached to every db, task and tx object (`db.users.byId(...)`). */
@@ -17,6 +18,7 @@ export interface Extensions {
   modelConfigs: ModelConfigsRepository;
   queue: QueueRepository;
   events: EventsRepository;
+  diffStatuses: DiffStatusesRepository;
   costs: CostsRepository;
 }
 
@@ -49,6 +51,7 @@ const initOptions: IInitOptions<Extensions> = {
     obj.modelConfigs = new ModelConfigsRepository(obj, pgp);
     obj.queue = new QueueRepository(obj, pgp);
     obj.events = new EventsRepository(obj, pgp);
+    obj.diffStatuses = new DiffStatusesRepository(obj, pgp);
     obj.costs = new CostsRepository(obj, pgp);
   },
   query(e) {

@@ -54,3 +54,15 @@ export class QueueFullError extends DomainError {
     this.name = 'QueueFullError';
   }
 }
+
+/**
+ * A watch-stream failure the client can act on: a cursor it cannot resume from (CURSOR_EXPIRED),
+ * a subscription that fell behind (SUBSCRIPTION_OVERFLOW), or a stream that is not available
+ * right now (UNAVAILABLE: starting, or shutting down). The message says what to do.
+ */
+export class EventStreamError extends DomainError {
+  constructor(readonly code: 'CURSOR_EXPIRED' | 'SUBSCRIPTION_OVERFLOW' | 'UNAVAILABLE', message: string) {
+    super(message);
+    this.name = 'EventStreamError';
+  }
+}

@@ -79,6 +79,14 @@ export class EventHubClosedError extends Error {
   }
 }
 
+/** The source has not connected yet (the database was unreachable at startup): retry shortly. */
+export class EventStreamNotReadyError extends Error {
+  constructor() {
+    super('Event stream not connected yet; retry shortly');
+    this.name = 'EventStreamNotReadyError';
+  }
+}
+
 /** Delivers the listener's events to subscriptions. */
 export class EventHub<T = EventRow> {
   private readonly subscribers = new Set<Subscriber<T>>();
@@ -114,7 +122,7 @@ export class EventHub<T = EventRow> {
   async subscribe(options: SubscribeOptions): Promise<EventSubscription<T>> {
     if (this.closed) throw new EventHubClosedError();
     const live = this.options.source.position;
-    if (!live) throw new Error('event stream not started: start the EventListener first');
+    if (!live) throw new EventStreamNotReadyError();
     const after = options.after == null ? undefined : decodeEventCursor(options.after);
     const sub = new Subscriber<T>(this, options, after ?? live, live);
     this.subscribers.add(sub);

@@ -27,7 +27,7 @@ function assertLive(chat: ChatRow): void {
 }
 
 /** Makes rows written by a mutation visible to the rest of the response. */
-function remember(ctx: Context, ...chats: ChatRow[]): void {
+export function remember(ctx: Context, ...chats: ChatRow[]): void {
   for (const chat of chats) ctx.loaders.chat.clear(chat.id).prime(chat.id, chat);
 }
 

@@ -102,3 +102,5 @@ builder.addScalarType('BigInt', BigIntScalar);
 
 builder.queryType({ authScopes: { authenticated: true } });
 builder.mutationType({ authScopes: { authenticated: true } });
+// Checked when a subscription starts (authorizeOnSubscribe), not again per event.
+builder.subscriptionType({ authScopes: { authenticated: true } });

@@ -19,6 +19,15 @@ import './types/ChatPayload.js';
 import './types/ChatFamilyPayload.js';
 import './types/ChatMessagePayload.js';
 import './types/SendChatMessagePayload.js';
+import './types/ChatWatchEvent.js';
+import './types/ChatStreamEvent.js';
+import './types/ModelConfigEvent.js';
+import './types/AcquireChatsPayload.js';
+import './types/HeartbeatChatsPayload.js';
+import './types/AppendChatMessagesPayload.js';
+import './types/FinishChatRunPayload.js';
+import './types/ChatDiffStatusPayload.js';
+import './types/ChatModelConfigPayload.js';
 
 /** The executable schema built from every type file. */
 export const schema: GraphQLSchema = builder.toSchema();

@@ -2,7 +2,7 @@ import { createClient, type Client, type FormattedExecutionResult } from 'graphq
 import WebSocket from 'ws';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { Db } from '../../src/db/index.js';
-import { buildApp, type App } from '../../src/server.js';
+import { buildApp, type App, type AppOptions } from '../../src/server.js';
 
 export interface TestServer {
   app: App;
@@ -22,10 +22,10 @@ export interface GqlResponse<T> {
   errors?: Array<{ message: string; path?: string[]; extensions?: Record<string, unknown> }>;
 }
 
-/** Starts the real server on port 0 against `db`. */
-export async function startTestServer(db: Db, env: Record<string, string> = {}): Promise<TestServer> {
+/** Starts the real server on port 0 against `db` (`options`: e.g. a quiet event-stream logger). */
+export async function startTestServer(db: Db, env: Record<string, string> = {}, options: Partial<AppOptions> = {}): Promise<TestServer> {
   const config = loadConfig({ ...process.env, PORT: '0', ...env });
-  const app = buildApp({ db, config });
+  const app = buildApp({ ...options, db, config });
   const url = await app.start(0, '127.0.0.1');
   const wsUrl = url.replace(/^http/, 'ws');
   const clients: Client[] = [];

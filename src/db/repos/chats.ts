@@ -118,6 +118,8 @@ const queries = {
   count: sql('chats/count.sql'),
   extras: sql('chats/extras.sql'),
   costTotals: sql('chats/cost_totals.sql'),
+  acquire: sql('chats/acquire.sql'),
+  reclaimStale: sql('chats/reclaim_stale.sql'),
 };
 
 const JSON_DATES = ['created_at', 'updated_at', 'started_at', 'heartbeat_at', 'refreshed_at', 'stale_at', 'deleted_at'] as const;
@@ -267,6 +269,31 @@ export class ChatsRepository {
       row.children.forEach(reviveDates);
     }
     return rows;
+  }
+
+  /** Moves up to `limit` pending, live chats to running for `workerId` in one statement, oldest-updated first (may return fewer, or none). */
+  async acquire(workerId: string, limit: number): Promise<ChatRow[]> {
+    const rows = await this.db.any<ChatRow & { queued_at: Date }>(queries.acquire, { workerId, limit });
+    return rows.map(({ queued_at: _q, ...chat }) => chat);
+  }
+
+  /**
+   * Refreshes heartbeat_at of the chats among `ids` that `workerId` is running, and returns
+   * their ids. updated_at stays put: a heartbeat must not reorder the chat list (and the event
+   * trigger ignores it).
+   */
+  async heartbeat(workerId: string, ids: readonly string[]): Promise<string[]> {
+    const rows = await this.db.any<{ id: string }>(
+      `UPDATE chats SET heartbeat_at = now()
+       WHERE id = ANY($2::uuid[]) AND status = 'running' AND worker_id = $1 RETURNING id`,
+      [workerId, ids],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /** Returns running chats with a heartbeat older than `staleSeconds` to pending (rule 19), naming the worker that lost each. */
+  reclaimStale(staleSeconds: number): Promise<Array<ChatRow & { previous_worker_id: string | null }>> {
+    return this.db.any(queries.reclaimStale, { staleSeconds });
   }
 
   /** Cost totals of each chat including its children. */

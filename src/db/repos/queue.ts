@@ -39,4 +39,9 @@ export class QueueRepository {
   list(chatId: string): Promise<QueuedMessageRow[]> {
     return this.db.any('SELECT * FROM chat_queued_messages WHERE chat_id = $1 ORDER BY id', [chatId]);
   }
+
+  /** The queues of several chats (oldest first per chat): one statement for a batch of watch events. */
+  listByChats(chatIds: readonly string[]): Promise<QueuedMessageRow[]> {
+    return this.db.any('SELECT * FROM chat_queued_messages WHERE chat_id = ANY($1::uuid[]) ORDER BY chat_id, id', [chatIds]);
+  }
 }

@@ -6,7 +6,7 @@ WITH ins AS (
   SELECT ${chatId}, m.role, m.visibility, m.content, 1, m.model_config_id, m.created_by,
          m.input_tokens, m.output_tokens, m.total_tokens, m.reasoning_tokens, m.cache_creation_tokens,
          m.cache_read_tokens, m.context_limit, m.total_cost_micros, m.runtime_ms, m.compressed
-  FROM jsonb_to_recordset(${messages}::jsonb) WITH ORDINALITY AS m(
+  FROM jsonb_to_recordset(${messages}::jsonb) AS m(
     role chat_message_role, visibility chat_message_visibility, content jsonb, model_config_id uuid, created_by uuid,
     input_tokens bigint, output_tokens bigint, total_tokens bigint, reasoning_tokens bigint, cache_creation_tokens bigint,
     cache_read_tokens bigint, context_limit bigint, total_cost_micros bigint, runtime_ms bigint, compressed boolean, ord bigint)

@@ -1,0 +1,72 @@
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import type { Db } from './db/index.js';
+import { startEventPruner, type EventPruner } from './db/eventRetention.js';
+import { EventListener, type EventListenerOptions } from './db/listener.js';
+import { logger as rootLogger } from './logger.js';
+import { EventHub } from './resolvers/eventHub.js';
+import { eventDataLoader, type ChatEventHub } from './resolvers/events.js';
+
+/** Options of the process's event stream (tests shorten timings). */
+export interface EventStreamOptions {
+  /** How long `start()` waits for the first LISTEN connection before serving without it (default 5 s). */
+  connectWaitMs?: number;
+  listener?: EventListenerOptions;
+  logger?: Logger;
+}
+
+/**
+ * The watch-stream pipeline of one process: one EventListener (the only LISTEN connection),
+ * one EventHub fanning its events out to every subscription, and the retention pruner.
+ */
+export class EventStream {
+  readonly listener: EventListener;
+  readonly hub: ChatEventHub;
+  private pruner: EventPruner | undefined;
+  private readonly log: Logger;
+
+  constructor(private readonly db: Db, private readonly config: Config, private readonly options: EventStreamOptions = {}) {
+    this.log = (options.logger ?? rootLogger).child({ component: 'event-stream' });
+    this.listener = new EventListener(db, { logger: options.logger, ...options.listener });
+    this.hub = new EventHub({ source: this.listener, events: db.events, load: eventDataLoader(db) });
+  }
+
+  /** Live subscriptions on this process (both transports). */
+  get subscriberCount(): number {
+    return this.hub.subscriberCount;
+  }
+
+  /** True while the LISTEN connection is up. */
+  isHealthy(): boolean {
+    return this.listener.isHealthy();
+  }
+
+  /**
+   * Starts the pruner and the listener. Waits for the first LISTEN connection only for a while:
+   * a database that is briefly unreachable must not keep the server from starting. Meanwhile
+   * /ready answers 503 and subscribing answers UNAVAILABLE; the listener keeps retrying.
+   */
+  async start(): Promise<void> {
+    this.pruner ??= startEventPruner(this.db, {
+      retentionDays: this.config.eventRetentionDays,
+      intervalMs: this.config.eventPruneIntervalSeconds * 1000,
+      logger: this.options.logger,
+    });
+    const connected = this.listener.start().then(() => true);
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), this.options.connectWaitMs ?? 5000);
+    });
+    const ok = await Promise.race([connected, waited]);
+    clearTimeout(timer);
+    if (!ok) this.log.warn('event listener not connected yet; serving without live events until it is');
+  }
+
+  /** Ends every subscription, then releases the LISTEN connection and stops pruning. Idempotent. */
+  async stop(): Promise<void> {
+    const open = this.hub.subscriberCount;
+    this.hub.close();
+    await Promise.all([this.listener.stop(), this.pruner?.stop()]);
+    this.log.debug({ subscriptionsEnded: open }, 'event stream stopped');
+  }
+}
