@@ -7,6 +7,7 @@ import { ModelConfigsRepository } from './repos/modelConfigs.js';
 import { QueueRepository } from './repos/queue.js';
 import { EventsRepository } from './repos/events.js';
 import { DiffStatusesRepository } from './repos/diffStatuses.js';
+import { CostsRepository } from './repos/costs.js';
 
 /** Repositories attached to every db, task and tx object (`db.users.byId(...)`). */
 export interface Extensions {
@@ -18,6 +19,7 @@ export interface Extensions {
   queue: QueueRepository;
   events: EventsRepository;
   diffStatuses: DiffStatusesRepository;
+  costs: CostsRepository;
 }
 
 export type Db = IDatabase<Extensions> & Extensions;
@@ -50,6 +52,7 @@ const initOptions: IInitOptions<Extensions> = {
     obj.queue = new QueueRepository(obj, pgp);
     obj.events = new EventsRepository(obj, pgp);
     obj.diffStatuses = new DiffStatusesRepository(obj, pgp);
+    obj.costs = new CostsRepository(obj, pgp);
   },
   query(e) {
     if (queryListeners.size === 0 || untrackedClients.has(e.client)) return;

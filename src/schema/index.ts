@@ -3,6 +3,8 @@ import { builder } from './builder.js';
 import './types/User.js';
 import './types/Chat.js';
 import './types/ChatCostTotals.js';
+import './types/ChatCostSummary.js';
+import './types/ChatCostUserRollup.js';
 import './types/ChatDiffStatus.js';
 import './types/ChatMessage.js';
 import './types/ChatModelConfig.js';

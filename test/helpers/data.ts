@@ -45,12 +45,17 @@ export async function insertChat(
 export async function insertMessage(
   db: Db,
   chatId: string,
-  fields: Partial<{ role: string; text: string; content: unknown; version: number; visibility: string; compressed: boolean; deleted: boolean; input: number; output: number; cost: number | null; model: string }> = {},
+  fields: Partial<{
+    role: string; text: string; content: unknown; version: number; visibility: string; compressed: boolean; deleted: boolean;
+    input: number; output: number; cacheRead: number; cacheCreation: number; runtimeMs: number; cost: number | null; model: string; createdAt: Date;
+  }> = {},
 ): Promise<string> {
   const content = fields.content ?? [{ type: 'text', text: fields.text ?? 'hello' }];
   const row = await db.one(
-    `INSERT INTO chat_messages (chat_id, role, visibility, content, content_version, compressed, deleted, input_tokens, output_tokens, total_cost_micros, model_config_id)
-     VALUES ($(chatId), $(role), $(visibility), $(content)::jsonb, $(version), $(compressed), $(deleted), $(input), $(output), $(cost), $(model)) RETURNING id`,
+    `INSERT INTO chat_messages (chat_id, role, visibility, content, content_version, compressed, deleted, input_tokens, output_tokens,
+       cache_read_tokens, cache_creation_tokens, runtime_ms, total_cost_micros, model_config_id, created_at)
+     VALUES ($(chatId), $(role), $(visibility), $(content)::jsonb, $(version), $(compressed), $(deleted), $(input), $(output),
+       $(cacheRead), $(cacheCreation), $(runtimeMs), $(cost), $(model), COALESCE($(createdAt)::timestamptz, now())) RETURNING id`,
     {
       chatId,
       role: fields.role ?? 'user',
@@ -61,8 +66,12 @@ export async function insertMessage(
       deleted: fields.deleted ?? false,
       input: fields.input ?? null,
       output: fields.output ?? null,
+      cacheRead: fields.cacheRead ?? null,
+      cacheCreation: fields.cacheCreation ?? null,
+      runtimeMs: fields.runtimeMs ?? null,
       cost: fields.cost ?? null,
       model: fields.model ?? null,
+      createdAt: fields.createdAt ?? null,
     },
   );
   return row.id;

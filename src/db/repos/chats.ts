@@ -105,6 +105,14 @@ export interface ChatKey {
   id: string;
 }
 
+/**
+ * The spend totals select-list (rules 15-16) over assistant messages aliased `m`, injected raw as
+ * `${totals}` into every cost statement (here and in the costs repository), so the counting rules
+ * live in one file and the planner still sees plain aggregates: a view would force a chats join
+ * onto Chat.cost, a custom aggregate would call a function per row.
+ */
+export const costTotalsColumns = sql('chat_messages/cost_totals_columns.sql');
+
 const queries = {
   page: sql('chats/page.sql'),
   count: sql('chats/count.sql'),
@@ -290,6 +298,6 @@ export class ChatsRepository {
 
   /** Cost totals of each chat including its children. */
   costTotals(ids: readonly string[]): Promise<Array<CostTotalsRow & { id: string }>> {
-    return this.db.any(queries.costTotals, { ids });
+    return this.db.any(queries.costTotals, { ids, totals: costTotalsColumns });
   }
 }
