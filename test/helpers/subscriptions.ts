@@ -33,9 +33,9 @@ export function collect<T>(client: Client, query: string, variables?: Record<str
 
 /** Subscribes and waits until the server has registered it with the hub (so no write can precede it). */
 export async function subscribed<T>(app: App, client: Client, query: string, variables?: Record<string, unknown>): Promise<Collected<T>> {
-  const before = app.events.subscriberCount;
+  const before = app.liveSubscriptions;
   const sub = collect<T>(client, query, variables);
-  await expect.poll(() => app.events.subscriberCount > before || sub.completed || sub.error !== undefined, { timeout: 10_000 }).toBe(true);
+  await expect.poll(() => app.liveSubscriptions > before || sub.completed || sub.error !== undefined, { timeout: 10_000 }).toBe(true);
   return sub;
 }
 
@@ -53,8 +53,8 @@ export async function finished<T>(sub: Collected<T>, timeout = 10_000): Promise<
 
 /** Unsubscribes and waits until the hub has let go of every one of them (keeps later counts exact). */
 export async function end(app: App, ...subs: Array<Collected<unknown>>): Promise<void> {
-  const before = app.events.subscriberCount;
+  const before = app.liveSubscriptions;
   const live = subs.filter((s) => !s.completed && s.error === undefined).length;
   for (const sub of subs) sub.unsubscribe();
-  await expect.poll(() => app.events.subscriberCount, { timeout: 10_000 }).toBe(before - live);
+  await expect.poll(() => app.liveSubscriptions, { timeout: 10_000 }).toBe(before - live);
 }
