@@ -81,7 +81,7 @@ export async function runFanout(adminUrl: string, subscriptions = 5000, events =
     }
   };
   try {
-    await waitFor(() => app.events.subscriberCount >= connections * perConnection, 'subscriptions');
+    await waitFor(() => app.liveSubscriptions >= connections * perConnection, 'subscriptions');
     const idle = await settle();
     // Every connection this process holds to the database while 5,000 subscriptions are open:
     // the query pool (at most DB_POOL_SIZE, usually idle) plus the one LISTEN connection.
