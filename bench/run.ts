@@ -17,7 +17,8 @@ import { seed } from './lib/seed.js';
  * insert hot path, and writes bench/RESULTS.md. Everything is bounded in time and stopped at the
  * end; Ctrl-C stops it early and still cleans up. Knobs (environment): BENCH_SECONDS (10),
  * BENCH_WARMUP_SECONDS (3), BENCH_ROUNDS (2), BENCH_CONNECTIONS (10), BENCH_HOTPATH_MESSAGES
- * (1000), BENCH_SKIP_POSTGRAPHILE=1, BENCH_OUTPUT (bench/RESULTS.md), BENCH_VERBOSE=1 (servers' stderr).
+ * (1000), BENCH_SKIP_POSTGRAPHILE=1, BENCH_OUTPUT (bench/RESULTS.md), BENCH_VERBOSE=1 (servers' stderr),
+ * BENCH_CPU_PROFILE=<dir> (a V8 .cpuprofile per server, written when it stops).
  */
 const benchDir = dirname(fileURLToPath(import.meta.url));
 

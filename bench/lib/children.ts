@@ -40,7 +40,11 @@ function request<T extends ChildMessage['type']>(child: ChildProcess, message: P
  * the error carries the tail of its stderr.
  */
 export async function startServer(name: string, script: string, env: Record<string, string>, startTimeoutMs = 120_000): Promise<ServerProcess> {
+  // BENCH_CPU_PROFILE=<dir>: each server writes V8 .cpuprofile files to <dir>/<name>/ when it
+  // exits (one per thread: the largest is the main thread; the others are tsx's loader worker).
+  const profileDir = process.env.BENCH_CPU_PROFILE;
   const child = fork(join(serversDir, script), [], {
+    execArgv: profileDir ? [...process.execArgv, '--cpu-prof', '--cpu-prof-dir', join(profileDir, name)] : process.execArgv,
     env: { ...process.env, NODE_ENV: 'production', ...env },
     stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
   });

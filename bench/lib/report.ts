@@ -166,5 +166,20 @@ export function renderReport(r: Report): string {
   line();
   line('fan-out: see bench/fanout.ts (to be added with the subscription layer; not measured by this run, no figures here).');
   line();
+
+  line('## Notes');
+  line();
+  line('- Server CPU is `process.cpuUsage()` of the server process over the measured window divided by the requests completed; ' +
+    'Postgres CPU is the same window read from /proc for the postmaster and all its children (backends of every pool, ' +
+    'background workers, exited children through cutime), so it needs the embedded server (n/a with DATABASE_URL).');
+  line('- PostGraphile 5.1 declares node >= 22 and calls `Promise.withResolvers`; on node 20 every query failed with ' +
+    '"Cannot read properties of undefined (reading \'items\')". Its child installs the standard ES2024 shim ' +
+    '(bench/servers/promise-with-resolvers.ts); no other node 22 API is used by its runtime code.');
+  line('- PostGraphile only offers `condition` on indexed columns by default; `chats.archived` has no index and ' +
+    '`parent_chat_id` only a partial one, so `PgIndexBehaviorsPlugin` is disabled to express the same filter ' +
+    '(owner, not archived, root chats). At start-up it warns that it cannot build a codec for `chat_events.xid` (xid8), a table the dashboard does not touch.');
+  line('- The floor finishes `lastTurnSummary` in node: Postgres\' regexp (or translate) whitespace collapse cost about 70 µs ' +
+    'per summary here, ~3.5 ms of database CPU per page, against microseconds in V8.');
+  line();
   return out.join('\n');
 }

@@ -1,5 +1,5 @@
--- The hand-written floor: token check, one keyset page of the viewer's root chats and every relation the dashboard shows, rendered by Postgres as the final GraphQL-shaped response body (one statement, one text column).
--- Ids, cursors, enums, timestamps and decimal strings are encoded exactly as chatgraph encodes them, so the bench can compare the two bodies.
+-- The hand-written floor: token check, one keyset page of the viewer's root chats and every relation the dashboard shows, as the GraphQL-shaped response body (one statement, one json text).
+-- Ids, cursors, enums, timestamps and decimal strings are encoded exactly as chatgraph encodes them, so the bench can compare the two bodies; only lastTurnSummary is finished in node (raw text here).
 WITH viewer AS (
   SELECT t.user_id FROM api_tokens t
   WHERE t.id = ${tokenId}::uuid AND t.secret_hash = ${secretHash} AND t.revoked_at IS NULL
@@ -36,12 +36,13 @@ WITH viewer AS (
         'modelConfig', (SELECT json_build_object('displayName', qm.display_name) FROM chat_model_configs qm WHERE qm.id = q.model_config_id))
         ORDER BY q.id)
       FROM chat_queued_messages q WHERE q.chat_id = p.id), '[]'),
-    -- Rule 14: text parts of the last assistant message, whitespace collapsed, 200 characters with an ellipsis.
+    -- Rule 14 in two halves: Postgres joins the text parts of the last assistant message; node collapses
+    -- whitespace and cuts at 200 characters (Postgres' regexp/translate cost ~70 µs per summary here,
+    -- about 3.5 ms of database CPU per page, against a few µs in V8).
     'lastTurnSummary', (
-      SELECT CASE WHEN s.t = '' THEN NULL WHEN char_length(s.t) <= 200 THEN s.t ELSE rtrim(left(s.t, 199)) || '…' END
-      FROM (SELECT btrim(regexp_replace(string_agg(x.part ->> 'text', E'\n' ORDER BY x.ord), '\s+', ' ', 'g')) AS t
-            FROM jsonb_array_elements(la.content) WITH ORDINALITY AS x(part, ord)
-            WHERE x.part ->> 'type' = 'text') s),
+      SELECT string_agg(x.part ->> 'text', E'\n' ORDER BY x.ord)
+      FROM jsonb_array_elements(la.content) WITH ORDINALITY AS x(part, ord)
+      WHERE x.part ->> 'type' = 'text'),
     'hasUnread', EXISTS (
       SELECT 1 FROM chat_messages u
       WHERE u.chat_id = p.id AND u.role = 'assistant' AND NOT u.deleted AND u.visibility <> 'model'
