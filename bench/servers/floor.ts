@@ -11,7 +11,8 @@ import { runChild } from './child.js';
  * JSON.stringify around the one thing Postgres does slowly: the turn summary's whitespace
  * collapse (see bench/sql/floor_dashboard.sql). It checks the bearer token like chatgraph
  * (sha256 of the secret; compared in SQL here, not in constant time: it is a floor, not a server
- * to ship) and reads `variables.first` from the request, nothing else.
+ * to ship) and reads `variables.first` from the request, nothing else. The statement is prepared
+ * once per connection (named), so it is planned once, not per request.
  */
 const dashboard = benchSql('floor_dashboard.sql');
 interface Page {
@@ -57,7 +58,10 @@ const server = createServer((req, res) => {
       } catch {
         return send(res, 400, '{"errors":[{"message":"Bad request"}]}');
       }
-      const row = await db.oneOrNone<{ body: string }>(dashboard, { tokenId, secretHash, limit: Math.min(Math.max(first, 1), 100) });
+      // A named prepared statement: planning this statement costs ~1.4 ms, more than a fifth of its execution.
+      const row = await db.oneOrNone<{ body: string }>(
+        new pgp.PreparedStatement({ name: 'floor-dashboard', text: dashboard, values: [tokenId, secretHash, Math.min(Math.max(first, 1), 100)] }),
+      );
       if (!row) return send(res, 401, '{"errors":[{"message":"Invalid token"}]}');
       const page = JSON.parse(row.body) as Page;
       for (const node of page.data.chats.nodes) node.lastTurnSummary = summarize(node.lastTurnSummary);

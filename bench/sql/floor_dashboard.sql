@@ -1,8 +1,9 @@
 -- The hand-written floor: token check, one keyset page of the viewer's root chats and every relation the dashboard shows, as the GraphQL-shaped response body (one statement, one json text).
+-- Parameters: $1 token id, $2 sha256 of the secret, $3 page size (a named prepared statement in bench/servers/floor.ts).
 -- Ids, cursors, enums, timestamps and decimal strings are encoded exactly as chatgraph encodes them, so the bench can compare the two bodies; only lastTurnSummary is finished in node (raw text here).
 WITH viewer AS (
   SELECT t.user_id FROM api_tokens t
-  WHERE t.id = ${tokenId}::uuid AND t.secret_hash = ${secretHash} AND t.revoked_at IS NULL
+  WHERE t.id = $1::uuid AND t.secret_hash = $2::bytea AND t.revoked_at IS NULL
     AND (t.expires_at IS NULL OR t.expires_at > now())
 ), page AS (
   -- One row past the page tells whether there is a next page.
@@ -10,7 +11,7 @@ WITH viewer AS (
   FROM chats c
   WHERE c.owner_id = (SELECT user_id FROM viewer) AND NOT c.archived AND c.parent_chat_id IS NULL
   ORDER BY c.updated_at DESC, c.id DESC
-  LIMIT ${limit} + 1
+  LIMIT $3::int + 1
 ), nodes AS (
   SELECT p.rn, p.id, p.updated_at, json_build_object(
     'id', encode(convert_to('Chat:' || p.id, 'UTF8'), 'base64'),
@@ -70,13 +71,13 @@ WITH viewer AS (
     WHERE m.chat_id = p.id AND m.role = 'assistant' AND NOT m.deleted
     ORDER BY m.id DESC LIMIT 1
   ) la ON true
-  WHERE p.rn <= ${limit}
+  WHERE p.rn <= $3::int
 )
 SELECT json_build_object('data', json_build_object('chats', json_build_object(
   'totalCount', (SELECT count(*) FROM chats c
                  WHERE c.owner_id = v.user_id AND NOT c.archived AND c.parent_chat_id IS NULL),
   'pageInfo', json_build_object(
-    'hasNextPage', (SELECT count(*) FROM page) > ${limit},
+    'hasNextPage', (SELECT count(*) FROM page) > $3::int,
     'endCursor', (SELECT rtrim(translate(encode(convert_to(
                     'chat:' || (extract(epoch FROM n.updated_at) * 1000000)::bigint || ':' || n.id, 'UTF8'), 'base64'), E'+/\n', '-_'), '=')
                   FROM nodes n ORDER BY n.rn DESC LIMIT 1)),
