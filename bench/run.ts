@@ -41,6 +41,7 @@ const hotPathMessages = intEnv('BENCH_HOTPATH_MESSAGES', 1000, 1, 100_000);
 const output = process.env.BENCH_OUTPUT ?? join(benchDir, 'RESULTS.md');
 
 const DASHBOARD = readFileSync(join(benchDir, 'queries', 'dashboard.graphql'), 'utf8');
+const PEER_FIELDS = readFileSync(join(benchDir, 'queries', 'dashboard-peer.graphql'), 'utf8');
 const POSTGRAPHILE_DASHBOARD = readFileSync(join(benchDir, 'queries', 'postgraphile.graphql'), 'utf8');
 
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
@@ -59,6 +60,8 @@ function commandLine(): string {
 interface Target {
   info: TargetInfo;
   server: ServerProcess | null;
+  /** Measured on another target's process (same server, another query). */
+  sharesServerOf?: string;
   request(first: number): { headers: Record<string, string>; body: string };
 }
 
@@ -116,12 +119,18 @@ async function main(): Promise<void> {
         request: (first) => ({ headers: auth, body: JSON.stringify({ query: DASHBOARD, variables: { first } }) }),
       },
       {
-        info: { name: 'floor', what: 'bench/servers/floor.ts: node:http + pg-promise, the same data for the same page from one hand-written statement (bench/sql/floor_dashboard.sql) that checks the token and renders the final JSON body in Postgres; node only forwards the text', responseBytes: null, statements10: null, statements50: null, startSeconds: null },
+        info: { name: 'floor', what: 'bench/servers/floor.ts: node:http + pg-promise, the same data for the same page from one hand-written statement (bench/sql/floor_dashboard.sql, a named prepared statement) that checks the token and builds the response JSON in Postgres; node parses it, finishes the turn summaries and stringifies it', responseBytes: null, statements10: null, statements50: null, startSeconds: null },
         server: null,
         request: (first) => ({ headers: auth, body: JSON.stringify({ query: DASHBOARD, variables: { first } }) }),
       },
     ];
     if (process.env.BENCH_SKIP_POSTGRAPHILE !== '1') {
+      targets.push({
+        info: { name: 'chatgraph, peer fields', what: "the chatgraph process above asked only for what the PostGraphile query returns (bench/queries/dashboard-peer.graphql: no turn summary, unread flag, cost or children), to compare the two on the same work", responseBytes: null, statements10: null, statements50: null, startSeconds: null },
+        server: null,
+        sharesServerOf: 'chatgraph',
+        request: (first) => ({ headers: auth, body: JSON.stringify({ query: PEER_FIELDS, variables: { first } }) }),
+      });
       targets.push({
         info: { name: 'postgraphile', what: 'PostGraphile 5 (amber preset + @graphile/simplify-inflection, grafserv node adaptor), bench/queries/postgraphile.graphql: 50 root chats of the owner by updated_at desc with model config (name, prices), diff status and queued messages (content, model) plus totalCount and pageInfo; no turn summary, unread flag, cost or children, and no auth (owner passed as a condition)', responseBytes: null, statements10: null, statements50: null, startSeconds: null },
         server: null,
@@ -130,6 +139,10 @@ async function main(): Promise<void> {
     }
     let postgraphileError: string | null = null;
     for (const target of targets) {
+      if (target.sharesServerOf) {
+        target.server = targets.find((t) => t.info.name === target.sharesServerOf)?.server ?? null;
+        continue;
+      }
       const t0 = performance.now();
       const script = `${target.info.name}.ts`;
       try {
@@ -197,7 +210,7 @@ async function main(): Promise<void> {
       }
     }
     for (const target of targets) {
-      await target.server?.stop();
+      if (!target.sharesServerOf) await target.server?.stop();
     }
 
     log(`hot path: ${hotPathMessages} same-model appends, then ${hotPathMessages} from 10 concurrent appenders, then a model switch`);
