@@ -32,7 +32,7 @@ export interface LoadOptions {
  * lets JIT, pools and plan caches settle). Server CPU is the child's process.cpuUsage delta over
  * the measured window; Postgres CPU is read from /proc the same way.
  */
-export async function measure(server: ServerProcess, round: number, request: { headers: Record<string, string>; body: string }, options: LoadOptions): Promise<LoadResult> {
+export async function measure(server: ServerProcess, target: string, round: number, request: { headers: Record<string, string>; body: string }, options: LoadOptions): Promise<LoadResult> {
   const base = {
     url: server.url,
     method: 'POST' as const,
@@ -49,7 +49,7 @@ export async function measure(server: ServerProcess, round: number, request: { h
   const requests = result.requests.total;
   const perRequest = (ms: number) => (requests > 0 ? ms / requests : NaN);
   return {
-    target: server.name,
+    target,
     round,
     requests,
     seconds: result.duration,
