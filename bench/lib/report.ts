@@ -1,0 +1,187 @@
+import type { MachineFacts } from './machine.js';
+import type { LoadResult } from './load.js';
+import type { HotPathResult } from './hotpath.js';
+import type { SeedResult } from './seed.js';
+
+/** Everything one `npm run bench` measured, rendered into bench/RESULTS.md. */
+export interface Report {
+  date: string;
+  command: string;
+  machine: MachineFacts;
+  postgres: string;
+  databaseSource: string;
+  loadBefore: string;
+  loadAfter: string;
+  totalSeconds: number;
+  seed: SeedResult;
+  settings: { connections: number; warmupSeconds: number; seconds: number; rounds: number; poolSize: number };
+  targets: TargetInfo[];
+  load: LoadResult[];
+  floorMatchesChatgraph: boolean | null;
+  postgraphileSamePage: string | null;
+  postgraphileError: string | null;
+  chatgraphStatements50: string[] | null;
+  hotPath: HotPathResult | null;
+}
+
+export interface TargetInfo {
+  name: string;
+  what: string;
+  responseBytes: number | null;
+  statements10: number | null;
+  statements50: number | null;
+  startSeconds: number | null;
+}
+
+const f1 = (n: number | null | undefined) => (n === null || n === undefined || Number.isNaN(n) ? 'n/a' : n.toFixed(1));
+const f2 = (n: number | null | undefined) => (n === null || n === undefined || Number.isNaN(n) ? 'n/a' : n.toFixed(2));
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+function summary(load: LoadResult[], target: string) {
+  const runs = load.filter((r) => r.target === target);
+  if (runs.length === 0) return null;
+  const pg = runs.map((r) => r.postgresCpuMsPerRequest).filter((x): x is number => x !== null);
+  return {
+    rps: mean(runs.map((r) => r.rps)),
+    perRound: runs.map((r) => r.rps.toFixed(0)).join(' / '),
+    p50: mean(runs.map((r) => r.p50)),
+    p99: Math.max(...runs.map((r) => r.p99)),
+    cpu: mean(runs.map((r) => r.serverCpuMsPerRequest)),
+    pgCpu: pg.length ? mean(pg) : null,
+    failures: runs.reduce((a, r) => a + r.failures, 0),
+  };
+}
+
+export function renderReport(r: Report): string {
+  const out: string[] = [];
+  const line = (s = '') => out.push(s);
+  line('# chatgraph benchmark results');
+  line();
+  line(`Written by \`${r.command}\` on ${r.date} (whole run ${r.totalSeconds.toFixed(0)} s). See bench/README.md for what each part measures.`);
+  line();
+  line('## Machine');
+  line();
+  line('| fact | value |');
+  line('|---|---|');
+  line(`| nproc | ${r.machine.nproc} |`);
+  line(`| CPU | ${r.machine.cpuModel} |`);
+  line(`| memory | ${r.machine.memoryGiB} GiB |`);
+  line(`| kernel | ${r.machine.kernel} |`);
+  line(`| node | ${r.machine.node} |`);
+  line(`| Postgres | ${r.postgres} |`);
+  line(`| database | ${r.databaseSource} |`);
+  line(`| load average (1/5/15 min) at start | ${r.loadBefore} |`);
+  line(`| load average at end | ${r.loadAfter} |`);
+  line();
+  line('The load generator (autocannon), the server under test and Postgres share these cores, as on a');
+  line('single-box deployment; any other work on the machine shows up in the load averages above and in');
+  line('the per-run load column below, and makes every figure lower and noisier than on a quiet machine.');
+  line();
+
+  line('## Data set');
+  line();
+  line(`Seeded in ${r.seed.seconds.toFixed(1)} s by bench/sql/seed.sql (generate_series, deterministic)` +
+    (r.seed.triggersBypassed ? ', with the watch-stream triggers bypassed (session_replication_role = replica)' : '') + ':');
+  line();
+  line('| table | rows |');
+  line('|---|---|');
+  for (const [table, n] of Object.entries(r.seed.counts)) line(`| ${table} | ${n} |`);
+  line();
+
+  line('## Dashboard throughput (side by side, same database, same run)');
+  line();
+  const s = r.settings;
+  line(`autocannon, ${s.connections} connections, POST /graphql, ${s.warmupSeconds} s warm-up then ${s.seconds} s measured, ` +
+    `${s.rounds} round(s) in alternating order; each server in its own node process with NODE_ENV=production and a ` +
+    `pool of ${s.poolSize} connections. Latency p50 is the mean over rounds, p99 the worst round.`);
+  line();
+  line('| server | req/s (mean) | req/s per round | p50 ms | p99 ms | server CPU ms/req | Postgres CPU ms/req | SQL statements/req (first 10 / 50) | response bytes | failed requests |');
+  line('|---|---|---|---|---|---|---|---|---|---|');
+  for (const t of r.targets) {
+    const m = summary(r.load, t.name);
+    const stmts = `${t.statements10 ?? 'n/a'} / ${t.statements50 ?? 'n/a'}`;
+    if (!m) {
+      line(`| ${t.name} | not run | | | | | | ${stmts} | ${t.responseBytes ?? 'n/a'} | |`);
+      continue;
+    }
+    line(`| ${t.name} | **${m.rps.toFixed(0)}** | ${m.perRound} | ${f1(m.p50)} | ${f1(m.p99)} | ${f2(m.cpu)} | ${f2(m.pgCpu)} | ${stmts} | ${t.responseBytes ?? 'n/a'} | ${m.failures} |`);
+  }
+  line();
+  const cg = summary(r.load, 'chatgraph');
+  const floor = summary(r.load, 'floor');
+  const pgl = summary(r.load, 'postgraphile');
+  if (cg && floor) {
+    const ratio = floor.rps / cg.rps;
+    line(`- **floor / chatgraph = ${ratio.toFixed(2)}×** (target: chatgraph within 1.5× of the floor: ${ratio <= 1.5 ? 'met' : 'NOT met'}).`);
+  }
+  const peer = summary(r.load, 'chatgraph, peer fields');
+  if (cg && pgl) line(`- chatgraph (full dashboard) / PostGraphile = ${(cg.rps / pgl.rps).toFixed(2)}× (the work differs: PostGraphile's query has no turn summary, unread flag, cost or children).`);
+  if (peer && pgl) line(`- **chatgraph / PostGraphile on the same fields = ${(peer.rps / pgl.rps).toFixed(2)}×** (DESIGN §8: chatgraph should match or beat PostGraphile: ${peer.rps >= pgl.rps ? 'met' : 'NOT met'}).`);
+  if (r.floorMatchesChatgraph !== null) {
+    line(`- The floor's response body is ${r.floorMatchesChatgraph ? 'identical to' : 'DIFFERENT from'} chatgraph's for the same page (parsed JSON compared deeply, first: 10 and first: 50).`);
+  }
+  if (r.postgraphileSamePage) line(`- PostGraphile page check: ${r.postgraphileSamePage}.`);
+  if (r.postgraphileError) line(`- PostGraphile did not run: ${r.postgraphileError}`);
+  line();
+  line('What each server answers:');
+  line();
+  for (const t of r.targets) line(`- **${t.name}**: ${t.what}${t.startSeconds !== null ? ` (ready in ${t.startSeconds.toFixed(1)} s)` : ''}`);
+  line();
+  line('Per run:');
+  line();
+  line('| round | server | requests | req/s | p50 ms | p99 ms | server CPU ms/req | Postgres CPU ms/req | server RSS MiB | load average after |');
+  line('|---|---|---|---|---|---|---|---|---|---|');
+  for (const x of r.load) {
+    line(`| ${x.round} | ${x.target} | ${x.requests} | ${x.rps.toFixed(0)} | ${f1(x.p50)} | ${f1(x.p99)} | ${f2(x.serverCpuMsPerRequest)} | ${f2(x.postgresCpuMsPerRequest)} | ${x.serverRssMiB.toFixed(0)} | ${x.loadAverage} |`);
+  }
+  line();
+  if (r.chatgraphStatements50) {
+    line('chatgraph statements for one dashboard request (first: 50), counted with `onQuery`:');
+    line();
+    for (const [i, q] of r.chatgraphStatements50.entries()) line(`${i + 1}. \`${q.replace(/\s+/g, ' ').replace(/`/g, "'").slice(0, 110)}…\``);
+    line();
+  }
+
+  line('## Message insert hot path');
+  line();
+  if (r.hotPath) {
+    line(`Appends through \`db.messages.insert\` (src/db/repos/messages.ts), one assistant message per call, to chat ${r.hotPath.chatId}; ` +
+      'each phase uses a fresh pool of 10 (connected before the clock starts). "Rewritten" compares the chat row\'s `xmin`/`ctid` before and after; ' +
+      '`n_tup_upd` is the `pg_stat_user_tables` delta for `chats`.');
+    line();
+    line('| phase | messages | concurrency | inserts/s | chats row rewritten | chats n_tup_upd delta |');
+    line('|---|---|---|---|---|---|');
+    for (const p of r.hotPath.phases) {
+      line(`| ${p.name} | ${p.messages} | ${p.concurrency} | ${p.messages > 1 ? p.insertsPerSecond.toFixed(0) : 'n/a'} | ${p.chatRowRewritten ? 'yes' : 'no'} | ${p.chatsUpdated ?? 'stats did not settle'} |`);
+    }
+    line();
+    const same = r.hotPath.phases.filter((p) => p.name.startsWith('same model'));
+    const sw = r.hotPath.phases.find((p) => p.name.startsWith('model switch'));
+    const ok = same.every((p) => !p.chatRowRewritten && p.chatsUpdated === 0) && sw?.chatRowRewritten === true && sw.chatsUpdated === 1;
+    line(`Rule 6 (same-model inserts rewrite zero chats rows; a switch rewrites exactly one): **${ok ? 'holds' : 'VIOLATED'}**.`);
+  } else {
+    line('Not run.');
+  }
+  line();
+
+  line('## Fan-out and memory per idle subscription');
+  line();
+  line('fan-out: see bench/fanout.ts (to be added with the subscription layer; not measured by this run, no figures here).');
+  line();
+
+  line('## Notes');
+  line();
+  line('- Server CPU is `process.cpuUsage()` of the server process over the measured window divided by the requests completed; ' +
+    'Postgres CPU is the same window read from /proc for the postmaster and all its children (backends of every pool, ' +
+    'background workers, exited children through cutime), so it needs the embedded server (n/a with DATABASE_URL).');
+  line('- PostGraphile 5.1 declares node >= 22 and calls `Promise.withResolvers`; on node 20 every query failed with ' +
+    '"Cannot read properties of undefined (reading \'items\')". Its child installs the standard ES2024 shim ' +
+    '(bench/servers/promise-with-resolvers.ts); no other node 22 API is used by its runtime code.');
+  line('- PostGraphile only offers `condition` on indexed columns by default; `chats.archived` has no index and ' +
+    '`parent_chat_id` only a partial one, so `PgIndexBehaviorsPlugin` is disabled to express the same filter ' +
+    '(owner, not archived, root chats). At start-up it warns that it cannot build a codec for `chat_events.xid` (xid8), a table the dashboard does not touch.');
+  line('- The floor finishes `lastTurnSummary` in node: Postgres\' regexp (or translate) whitespace collapse cost about 70 µs ' +
+    'per summary here, ~3.5 ms of database CPU per page, against microseconds in V8.');
+  line();
+  return out.join('\n');
+}
