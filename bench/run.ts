@@ -8,6 +8,7 @@ import { benchDb, openBenchDatabase, type BenchDatabase } from './lib/database.j
 import { hotPath } from './lib/hotpath.js';
 import { measure, type LoadResult } from './lib/load.js';
 import { loadAverage, machineFacts } from './lib/machine.js';
+import { runFanout } from './fanout.js';
 import { renderReport, type Report, type TargetInfo } from './lib/report.js';
 import { seed } from './lib/seed.js';
 
@@ -217,6 +218,12 @@ async function main(): Promise<void> {
     const hot = await hotPath(database.url, seeded.userId, hotPathMessages);
     for (const p of hot.phases) log(`  ${p.name}: ${p.insertsPerSecond.toFixed(0)}/s, chat row rewritten: ${p.chatRowRewritten}, n_tup_upd +${p.chatsUpdated}`);
 
+    log('fan-out: 5,000 graphql-ws subscriptions, 20 events');
+    const adminUrl = new URL(database.url);
+    adminUrl.pathname = '/postgres';
+    const fanout = process.env.BENCH_SKIP_FANOUT === '1' ? null : await runFanout(adminUrl.toString(), 5000, 20);
+    if (fanout) log(`  p50 ${fanout.p50} ms, p99 ${fanout.p99} ms, ${fanout.delivered}/${fanout.expected} delivered, ${fanout.serverCpuUsPerDelivery} µs CPU/delivery`);
+
     const report: Report = {
       date: new Date().toISOString(),
       command: commandLine(),
@@ -235,6 +242,7 @@ async function main(): Promise<void> {
       postgraphileError,
       chatgraphStatements50,
       hotPath: hot,
+      fanout,
     };
     writeFileSync(output, renderReport(report));
     log(`wrote ${relative(process.cwd(), output)} in ${report.totalSeconds.toFixed(0)} s`);

@@ -4,6 +4,8 @@ import type { HotPathResult } from './hotpath.js';
 import type { SeedResult } from './seed.js';
 
 /** Everything one `npm run bench` measured, rendered into bench/RESULTS.md. */
+import { fanoutTable, type FanoutResult } from '../fanout.js';
+
 export interface Report {
   date: string;
   command: string;
@@ -22,6 +24,7 @@ export interface Report {
   postgraphileError: string | null;
   chatgraphStatements50: string[] | null;
   hotPath: HotPathResult | null;
+  fanout: FanoutResult | null;
 }
 
 export interface TargetInfo {
@@ -166,7 +169,20 @@ export function renderReport(r: Report): string {
 
   line('## Fan-out and memory per idle subscription');
   line();
-  line('fan-out: see bench/fanout.ts (to be added with the subscription layer; not measured by this run, no figures here).');
+  if (r.fanout) {
+    const f = r.fanout;
+    line(`bench/fanout.ts: ${f.subscriptions} chatWatch subscriptions of one user over ${Math.ceil(f.subscriptions / 50)} graphql-ws sockets (50 each), ` +
+      `opened by a separate client process; ${f.events} title changes written 250 ms apart by another connection; latency = client receipt time minus the ` +
+      'write time carried in the title (same clock), so it includes commit, NOTIFY, settle read, load, execution, socket write and the client\'s own parsing ' +
+      '(the client process shares the 2 cores). Memory = server heap/RSS growth after GC from 0 to all subscriptions idle, divided by the subscription count.');
+    line();
+    line(fanoutTable(f));
+    line();
+    line(`Target (DESIGN 8): p99 ≤ 100 ms with 5,000 subscriptions: **${f.p99 <= 100 ? 'met' : 'not met'}** (p99 ${f.p99} ms). ` +
+      `One LISTEN connection per process whatever the subscriber count: the process held ${f.listenConnections} database connections in all (query pool + 1 LISTEN) with ${f.subscriptions} subscriptions open.`);
+  } else {
+    line('Not run.');
+  }
   line();
 
   line('## Notes');
