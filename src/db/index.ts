@@ -56,7 +56,8 @@ const initOptions: IInitOptions<Extensions> = {
   },
   query(e) {
     if (queryListeners.size === 0 || untrackedClients.has(e.client)) return;
-    const text = typeof e.query === 'string' ? e.query : String(e.query);
+    const q = e.query as unknown;
+    const text = typeof q === 'string' ? q : typeof (q as { text?: unknown })?.text === 'string' ? (q as { text: string }).text : String(q);
     for (const listener of queryListeners) listener(text);
   },
 };

@@ -10,3 +10,17 @@ export function sql(file: string): pgPromise.QueryFile {
   if (qf.error) throw qf.error;
   return qf;
 }
+
+/** A placeholder rendered verbatim, to turn a named-parameter QueryFile into `$n` text. */
+const positional = (n: number) => ({ rawType: true, toPostgres: () => `$${n}` });
+
+/**
+ * Renders a QueryFile once into the text of a named prepared statement: `params` names the
+ * `${…}` parameters in `$1, $2…` order, `fixed` fills the rest (SQL fragments). Hot, fixed-shape
+ * queries use it so Postgres plans them once per connection instead of on every request.
+ */
+export function preparedText(qf: pgPromise.QueryFile, params: string[], fixed: Record<string, unknown> = {}): string {
+  const values: Record<string, unknown> = { ...fixed };
+  params.forEach((name, i) => (values[name] = positional(i + 1)));
+  return pgPromise.as.format(qf, values);
+}

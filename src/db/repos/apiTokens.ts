@@ -1,5 +1,5 @@
 import type { IDatabase, IMain } from 'pg-promise';
-import { sql } from '../sql.js';
+import { preparedText, sql } from '../sql.js';
 import type { UserRow } from './users.js';
 
 /** A row of `api_tokens` (never carries the secret). */
@@ -20,6 +20,8 @@ export type TokenWithUser = ApiTokenRow & { user: UserRow };
 const queries = {
   findWithUser: sql('api_tokens/find_with_user.sql'),
 };
+// Every request runs this lookup: prepared, it is planned once per connection.
+const findWithUserText = preparedText(queries.findWithUser, ['id']);
 
 /** SQL for the api_tokens table. */
 export class ApiTokensRepository {
@@ -35,7 +37,7 @@ export class ApiTokensRepository {
 
   /** The token and its user, whatever its state (the caller checks expiry and revocation). */
   findWithUser(id: string): Promise<TokenWithUser | null> {
-    return this.db.oneOrNone(queries.findWithUser, { id });
+    return this.db.oneOrNone({ name: 'api-tokens-find-with-user', text: findWithUserText, values: [id] });
   }
 
   /** Records use at most once a minute per token, so hot tokens do not rewrite their row per request. */

@@ -1,5 +1,5 @@
 import type { IDatabase, IMain } from 'pg-promise';
-import { sql } from '../sql.js';
+import { preparedText, sql } from '../sql.js';
 import type { ModelConfigRow } from './modelConfigs.js';
 
 export type ChatStatus = 'waiting' | 'pending' | 'running' | 'paused' | 'completed' | 'error' | 'requires_action';
@@ -120,6 +120,12 @@ const queries = {
   costTotals: sql('chats/cost_totals.sql'),
   acquire: sql('chats/acquire.sql'),
   reclaimStale: sql('chats/reclaim_stale.sql'),
+};
+
+// The dashboard's batch statements have a fixed shape: prepared, they are planned once per connection.
+const prepared = {
+  extras: preparedText(queries.extras, ['ids']),
+  costTotals: preparedText(queries.costTotals, ['ids'], { totals: costTotalsColumns }),
 };
 
 const JSON_DATES = ['created_at', 'updated_at', 'started_at', 'heartbeat_at', 'refreshed_at', 'stale_at', 'deleted_at'] as const;
@@ -262,7 +268,7 @@ export class ChatsRepository {
 
   /** Diff status, queue, children, last assistant turn and unread flag for each chat, in one statement. */
   async extras(ids: readonly string[]): Promise<ChatExtrasRow[]> {
-    const rows = await this.db.any<ChatExtrasRow>(queries.extras, { ids });
+    const rows = await this.db.any<ChatExtrasRow>({ name: 'chats-extras', text: prepared.extras, values: [ids] });
     for (const row of rows) {
       if (row.diff_status) reviveDates(row.diff_status);
       row.queued.forEach(reviveDates);
@@ -298,6 +304,6 @@ export class ChatsRepository {
 
   /** Cost totals of each chat including its children. */
   costTotals(ids: readonly string[]): Promise<Array<CostTotalsRow & { id: string }>> {
-    return this.db.any(queries.costTotals, { ids, totals: costTotalsColumns });
+    return this.db.any({ name: 'chats-cost-totals', text: prepared.costTotals, values: [ids] });
   }
 }
