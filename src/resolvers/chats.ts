@@ -1,6 +1,6 @@
 import type { Context } from '../context.js';
 import type { ChatKey, ChatListFilter, ChatRow, CostTotalsRow, DiffStatusRow, QueuedMessageRow } from '../db/repos/chats.js';
-import { parseContent, summarize } from './content.js';
+import { parseContent, summarize, summarizeText } from './content.js';
 import { ForbiddenError, ValidationError } from './errors.js';
 import { decodeCursor, encodeCursor, pageRequest, toConnection, type PageArgs, type PageResult } from './pagination.js';
 
@@ -91,6 +91,7 @@ export async function queuedMessages(chat: ChatRow, ctx: Context): Promise<Queue
 export async function lastTurnSummary(chat: ChatRow, ctx: Context): Promise<string | null> {
   const extras = await ctx.loaders.chatExtras.load(chat.id);
   if (extras.last_assistant_version === null) return null;
+  if (extras.last_assistant_content === null) return summarizeText(extras.last_assistant_text ?? '');
   return summarize(parseContent(extras.last_assistant_content, extras.last_assistant_version, 'assistant'));
 }
 

@@ -132,8 +132,20 @@ export const TURN_SUMMARY_MAX = 200;
 
 /** Rule 14: trimmed, whitespace-collapsed, truncated to 200 characters with an ellipsis. */
 export function summarize(parts: MessagePart[]): string | null {
-  const text = plainText(parts).replace(/\s+/g, ' ').trim();
+  return summarizeText(plainText(parts));
+}
+
+/**
+ * Rule 14 on plain text. Only a bounded head is examined (collapsing whitespace over a whole
+ * transcript per chat per request showed up in the dashboard profile).
+ */
+export function summarizeText(raw: string): string | null {
+  const text = raw.trimStart().slice(0, 4 * TURN_SUMMARY_MAX).replace(/\s+/g, ' ').trim();
   if (text === '') return null;
-  const chars = [...text];
-  return chars.length <= TURN_SUMMARY_MAX ? text : `${chars.slice(0, TURN_SUMMARY_MAX - 1).join('').trimEnd()}…`;
+  if (text.length <= TURN_SUMMARY_MAX) return text;
+  // 2 UTF-16 units per code point at most: this slice holds at least 200 code points.
+  const chars = Array.from(text.slice(0, 2 * TURN_SUMMARY_MAX));
+  return chars.length <= TURN_SUMMARY_MAX && text.length <= 2 * TURN_SUMMARY_MAX
+    ? text
+    : `${chars.slice(0, TURN_SUMMARY_MAX - 1).join('').trimEnd()}…`;
 }

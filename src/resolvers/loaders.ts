@@ -41,6 +41,7 @@ const EMPTY_EXTRAS = (id: string): ChatExtrasRow => ({
   queued: [],
   children: [],
   last_assistant_content: null,
+  last_assistant_text: null,
   last_assistant_version: null,
   has_unread: false,
 });

@@ -68,7 +68,10 @@ export interface ChatExtrasRow {
   diff_status: DiffStatusRow | null;
   queued: QueuedMessageRow[];
   children: ChatRow[];
+  /** The last assistant message's content, unless it is version 1 (then see last_assistant_text). */
   last_assistant_content: unknown;
+  /** Version 1: its text parts joined by newlines, first 2000 characters (null: no text parts). */
+  last_assistant_text: string | null;
   last_assistant_version: number | null;
   has_unread: boolean;
 }
