@@ -1,3 +1,4 @@
+import { logger } from '../logger.js';
 import pgPromise, { type IDatabase, type IInitOptions, type IMain, type ITask } from 'pg-promise';
 import { UsersRepository } from './repos/users.js';
 import { ApiTokensRepository } from './repos/apiTokens.js';
@@ -70,5 +71,11 @@ pgp.pg.types.setTypeParser(pgp.pg.types.builtins.INT4, (v: string) => Number.par
 
 /** Opens a pool against `url`; close it with `db.$pool.end()`. */
 export function createDb(url: string, poolSize = 10): Db {
-  return pgp({ connectionString: url, max: poolSize, application_name: 'chatgraph' }) as Db;
+  const db = pgp({ connectionString: url, max: poolSize, application_name: 'chatgraph' }) as Db;
+  // pg-promise drops its pool 'error' handler the moment $pool.end() is called, while clients
+  // are still closing; an idle client that then hears "terminating connection" (Postgres
+  // stopping at the same time, e.g. Ctrl-C reaching both) would crash the process with an
+  // unhandled 'error' event. The pool discards such clients itself; this only keeps it quiet.
+  db.$pool.on('error', (err: Error) => logger.debug({ err: err.message }, 'idle database connection closed by the server'));
+  return db;
 }
