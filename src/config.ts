@@ -22,6 +22,8 @@ export interface Config {
   /** How often each process prunes chat_events older than eventRetentionDays. */
   eventPruneIntervalSeconds: number;
   wsKeepAliveMs: number;
+  /** Compile queries and mutations with graphql-jit (subscriptions always use graphql-js). */
+  graphqlJit: boolean;
 }
 
 class ConfigError extends Error {}
@@ -66,5 +68,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     eventRetentionDays: int(env, 'EVENT_RETENTION_DAYS', 7, 1, 3650),
     eventPruneIntervalSeconds: int(env, 'EVENT_PRUNE_INTERVAL_SECONDS', 3600, 1, 86_400 * 7),
     wsKeepAliveMs: int(env, 'WS_KEEPALIVE_MS', 12_000, 1000, 600_000),
+    graphqlJit: bool(env, 'GRAPHQL_JIT', true),
   };
 }
