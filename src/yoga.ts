@@ -6,6 +6,7 @@ import { getOperationAST, GraphQLError, NoSchemaIntrospectionCustomRule } from '
 import { createYoga, maskError as yogaMaskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { bearerToken } from './auth/viewer.js';
 import { createContext, tokenFromRequest, type AppServices, type Context } from './context.js';
+import { ping } from './db/index.js';
 import { logger } from './logger.js';
 import { DomainError } from './resolvers/errors.js';
 import { schema } from './schema/index.js';
@@ -45,7 +46,7 @@ function readinessPlugin(services: AppServices, checks: Array<() => Promise<void
     async onRequest({ url, endResponse, fetchAPI }) {
       if (url.pathname !== '/ready') return;
       try {
-        await services.db.one('SELECT 1 AS ok');
+        await ping(services.db);
         for (const check of checks) await check();
         endResponse(fetchAPI.Response.json({ status: 'ready' }));
       } catch (err) {

@@ -79,3 +79,8 @@ export function createDb(url: string, poolSize = 10): Db {
   db.$pool.on('error', (err: Error) => logger.debug({ err: err.message }, 'idle database connection closed by the server'));
   return db;
 }
+
+/** Round trip to the database (readiness). */
+export async function ping(db: Queryable): Promise<void> {
+  await db.one('SELECT 1 AS ok');
+}

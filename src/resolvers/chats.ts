@@ -2,6 +2,7 @@ import type { Context } from '../context.js';
 import type { ChatKey, ChatListFilter, ChatRow, CostTotalsRow, DiffStatusRow, QueuedMessageRow } from '../db/repos/chats.js';
 import { parseContent, summarize, summarizeText } from './content.js';
 import { ForbiddenError, ValidationError } from './errors.js';
+import { isUuid } from './ids.js';
 import { decodeCursor, encodeCursor, pageRequest, toConnection, type PageArgs, type PageResult } from './pagination.js';
 
 export interface ChatListArgs extends PageArgs {
@@ -12,7 +13,6 @@ export interface ChatListArgs extends PageArgs {
 }
 
 const CURSOR_KIND = 'chat';
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The opaque cursor of a chat: its sort key (updated_at in microseconds, id). */
 export function chatCursor(chat: ChatRow): string {
@@ -21,7 +21,7 @@ export function chatCursor(chat: ChatRow): string {
 
 function parseChatCursor(cursor: string, arg: string): ChatKey {
   const [updatedUs, id] = decodeCursor(CURSOR_KIND, cursor, arg).split(':');
-  if (!updatedUs || !/^\d{1,19}$/.test(updatedUs) || !id || !UUID_RE.test(id)) {
+  if (!updatedUs || !/^\d{1,19}$/.test(updatedUs) || !id || !isUuid(id)) {
     throw new ValidationError(`Invalid cursor in "${arg}": not a cursor of this list`, arg);
   }
   return { updatedUs, id };

@@ -4,6 +4,7 @@ import type { ChatRow, QueuedMessageRow } from '../db/repos/chats.js';
 import type { MessageRow } from '../db/repos/messages.js';
 import { ChatArchivedError, ForbiddenError, NotFoundError, QueueFullError, ValidationError } from './errors.js';
 import { contentFromInput, labelsFromInput, titleFromInput, type ChatInputPart } from './inputs.js';
+import { isUuid } from './ids.js';
 import { canRead } from './loaders.js';
 import { fallbackModelConfig, resolveModelConfig } from './models.js';
 
@@ -44,6 +45,8 @@ export async function createChat(input: CreateChatInput, ctx: Context): Promise<
   const content = contentFromInput(input.content);
   const title = input.title != null ? titleFromInput(input.title) : 'New Chat';
   const labels = input.labels != null ? labelsFromInput(input.labels) : {};
+  // Workspaces live outside chatgraph (agents are looked up, never stored): only the shape is checked.
+  if (input.workspaceId != null && !isUuid(input.workspaceId)) throw new ValidationError('"workspaceId" must be a UUID', 'workspaceId');
   const userId = ctx.viewer!.user.id;
   const result = await ctx.db.tx('createChat', async (t) => {
     const model = await resolveModelConfig(t, input.modelConfigId ?? null, null);

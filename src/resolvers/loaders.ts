@@ -5,6 +5,7 @@ import type { ChatExtrasRow, ChatRow, CostTotalsRow } from '../db/repos/chats.js
 import type { MessageRow } from '../db/repos/messages.js';
 import type { ModelConfigRow } from '../db/repos/modelConfigs.js';
 import type { UserRow } from '../db/repos/users.js';
+import { isRowId, isUuid } from './ids.js';
 
 /**
  * Per-request batch loaders. Created with the context, never shared between requests.
@@ -46,12 +47,10 @@ const EMPTY_EXTRAS = (id: string): ChatExtrasRow => ({
   has_unread: false,
 });
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const BIGINT_RE = /^[1-9]\d{0,18}$/;
 
 /** Ids that cannot exist never reach SQL (a node id can carry any text). */
-export const validUuids = (ids: readonly string[]) => ids.filter((id) => UUID_RE.test(id));
-const validBigints = (ids: readonly string[]) => ids.filter((id) => BIGINT_RE.test(id));
+export const validUuids = (ids: readonly string[]) => ids.filter(isUuid);
+const validRowIds = (ids: readonly string[]) => ids.filter(isRowId);
 
 export function createLoaders(db: Db, viewer: Viewer | null): Loaders {
   const user = new DataLoader<string, UserRow | null>(async (ids) => {
@@ -80,7 +79,7 @@ export function createLoaders(db: Db, viewer: Viewer | null): Loaders {
     });
   });
   const message = new DataLoader<string, MessageRow | null>(async (ids) => {
-    const rows = await db.messages.byIds(validBigints(ids));
+    const rows = await db.messages.byIds(validRowIds(ids));
     return byKey(ids, rows, (r) => r.id, () => null);
   });
   return { user, modelConfig, chat, chatExtras, chatCost, message };

@@ -3,6 +3,7 @@ import type { ChatRow } from '../db/repos/chats.js';
 import type { MessageRow } from '../db/repos/messages.js';
 import { parseContent, type MessagePart } from './content.js';
 import { ValidationError } from './errors.js';
+import { isRowId } from './ids.js';
 import { decodeCursor, encodeCursor, pageRequest, toConnection, type PageArgs, type PageResult } from './pagination.js';
 
 const CURSOR_KIND = 'msg';
@@ -13,7 +14,7 @@ export function messageCursor(message: MessageRow): string {
 
 function parseMessageCursor(cursor: string, arg: string): string {
   const id = decodeCursor(CURSOR_KIND, cursor, arg);
-  if (!/^\d{1,19}$/.test(id)) throw new ValidationError(`Invalid cursor in "${arg}": not a cursor of this list`, arg);
+  if (!isRowId(id)) throw new ValidationError(`Invalid cursor in "${arg}": not a cursor of this list`, arg);
   return id;
 }
 
@@ -27,7 +28,7 @@ export async function chatMessages(chat: ChatRow, args: PageArgs, ctx: Context):
 
 /** A message by database id, if its chat is visible to the viewer. */
 export async function message(args: { id: string }, ctx: Context): Promise<MessageRow | null> {
-  if (!/^\d{1,19}$/.test(args.id)) return null;
+  if (!isRowId(args.id)) return null;
   const row = await ctx.loaders.message.load(args.id);
   if (!row || row.deleted) return null;
   return (await ctx.loaders.chat.load(row.chat_id)) ? row : null;

@@ -1,16 +1,15 @@
 import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay';
 import { ValidationError } from '../resolvers/errors.js';
+import { isRowId, isUuid } from '../resolvers/ids.js';
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const BIGINT_RE = /^[1-9]\d{0,18}$/;
 
 /** Which raw id shape each node type uses. */
-const SHAPES: Record<string, RegExp> = {
-  User: UUID_RE,
-  Chat: UUID_RE,
-  ChatModelConfig: UUID_RE,
-  ChatMessage: BIGINT_RE,
-  ChatQueuedMessage: BIGINT_RE,
+const SHAPES: Record<string, (raw: string) => boolean> = {
+  User: isUuid,
+  Chat: isUuid,
+  ChatModelConfig: isUuid,
+  ChatMessage: isRowId,
+  ChatQueuedMessage: isRowId,
 };
 
 /**
@@ -24,7 +23,7 @@ export function decodeId(globalId: string, typename: keyof typeof SHAPES, field:
   } catch {
     throw new ValidationError(`"${field}" is not a valid ID`, field);
   }
-  if (decoded.typename !== typename || !SHAPES[typename]!.test(decoded.id)) {
+  if (decoded.typename !== typename || !SHAPES[typename]!(decoded.id)) {
     throw new ValidationError(`"${field}" must be the ID of a ${typename}`, field);
   }
   return decoded.id;

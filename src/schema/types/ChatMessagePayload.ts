@@ -1,7 +1,7 @@
 import type { ChatRow } from '../../db/repos/chats.js';
 import type { MessageRow } from '../../db/repos/messages.js';
 import * as lifecycle from '../../resolvers/lifecycle.js';
-import { ChatArchivedError, InvalidModelConfigError, ValidationError } from '../../resolvers/errors.js';
+import { ChatArchivedError, InvalidModelConfigError } from '../../resolvers/errors.js';
 import { builder } from '../builder.js';
 import { decodeId } from '../globalIds.js';
 import { mutationErrors } from '../mutations.js';
@@ -39,26 +39,21 @@ const PromoteQueuedMessageInput = builder.inputType('PromoteQueuedMessageInput',
   fields: (t) => ({ chatId: t.id({ required: true }), queuedMessageId: t.id({ required: true }) }),
 });
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 builder.mutationFields((t) => ({
   createChat: t.field({
     type: ChatMessagePayload,
     description: 'Start a chat: the chat (PENDING) and its first user message in one transaction.',
     errors: mutationErrors('createChat', [InvalidModelConfigError]),
     args: { input: t.arg({ type: CreateChatInput, required: true }) },
-    resolve: (_root, { input }, ctx) => {
-      const workspaceId = input.workspaceId != null ? String(input.workspaceId) : null;
-      if (workspaceId !== null && !UUID_RE.test(workspaceId)) throw new ValidationError('"workspaceId" must be a UUID', 'workspaceId');
-      return lifecycle.createChat(
+    resolve: (_root, { input }, ctx) =>
+      lifecycle.createChat(
         {
           ...input,
-          workspaceId,
+          workspaceId: input.workspaceId != null ? String(input.workspaceId) : null,
           modelConfigId: input.modelConfigId != null ? decodeId(String(input.modelConfigId), 'ChatModelConfig', 'modelConfigId') : null,
         },
         ctx,
-      );
-    },
+      ),
   }),
   editChatMessage: t.field({
     type: ChatMessagePayload,
