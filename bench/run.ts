@@ -1,4 +1,5 @@
 import './lib/env.js'; // first: sets LOG_LEVEL before chatgraph's logger loads
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -224,6 +225,13 @@ async function main(): Promise<void> {
     const fanout = process.env.BENCH_SKIP_FANOUT === '1' ? null : await runFanout(adminUrl.toString(), 5000, 20);
     if (fanout) log(`  p50 ${fanout.p50} ms, p99 ${fanout.p99} ms, ${fanout.delivered}/${fanout.expected} delivered, ${fanout.serverCpuUsPerDelivery} µs CPU/delivery`);
 
+    // Cost analytics runs in its own process on its own embedded Postgres (100k-message user).
+    log('cost analytics: bench/costs.ts');
+    const costs =
+      process.env.BENCH_SKIP_COSTS === '1'
+        ? null
+        : execFileSync(process.execPath, ['--import', 'tsx', new URL('./costs.ts', import.meta.url).pathname], { encoding: 'utf8', timeout: 600_000 });
+
     const report: Report = {
       date: new Date().toISOString(),
       command: commandLine(),
@@ -243,6 +251,7 @@ async function main(): Promise<void> {
       chatgraphStatements50,
       hotPath: hot,
       fanout,
+      costs,
     };
     writeFileSync(output, renderReport(report));
     log(`wrote ${relative(process.cwd(), output)} in ${report.totalSeconds.toFixed(0)} s`);

@@ -25,6 +25,8 @@ export interface Report {
   chatgraphStatements50: string[] | null;
   hotPath: HotPathResult | null;
   fanout: FanoutResult | null;
+  /** Markdown printed by bench/costs.ts, or null when skipped. */
+  costs: string | null;
 }
 
 export interface TargetInfo {
@@ -182,6 +184,17 @@ export function renderReport(r: Report): string {
       `One LISTEN connection per process whatever the subscriber count: the process held ${f.listenConnections} database connections in all (query pool + 1 LISTEN) with ${f.subscriptions} subscriptions open.`);
   } else {
     line('Not run.');
+  }
+  line();
+
+  line('## Cost analytics');
+  line();
+  if (r.costs) {
+    line('bench/costs.ts (run by `npm run bench`, alone: `npx tsx bench/costs.ts`, `--plans` prints the EXPLAIN plans): its own embedded Postgres with fsync off, a 750k-message table, costSummary and costUsers through yoga.fetch.');
+    line();
+    line(r.costs.replace(/^## .*\n\n/, ''));
+  } else {
+    line('Not run (BENCH_SKIP_COSTS=1).');
   }
   line();
 
