@@ -59,3 +59,19 @@ export async function runChild(child: ChildServer): Promise<void> {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void stop(0));
   send({ type: 'ready', url: await child.start() });
 }
+
+/** Records the statements a server sends between `counter.start()` and `counter.stop()`. */
+export function statementRecorder(): { record(statement: string): void; counter: NonNullable<ChildServer['counter']> } {
+  let statements: string[] | null = null;
+  return {
+    record: (statement) => void statements?.push(statement),
+    counter: {
+      start: () => void (statements = []),
+      stop() {
+        const out = statements ?? [];
+        statements = null;
+        return out;
+      },
+    },
+  };
+}

@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pgPromise from 'pg-promise';
 import { benchSql } from '../lib/sql.js';
-import { runChild } from './child.js';
+import { runChild, statementRecorder } from './child.js';
 
 /**
  * The hand-written SQL floor: a bare node:http server that answers the dashboard page with one
@@ -31,8 +31,8 @@ function summarize(text: string | null): string | null {
 const TOKEN_RE = /^Bearer\s+cg_([0-9a-f]{32})_([A-Za-z0-9_-]{43})\s*$/i;
 
 const url = process.env.BENCH_DATABASE_URL!;
-let statements: string[] | null = null;
-const pgp = pgPromise({ noWarnings: true, query: (e) => void statements?.push(String(e.query)) });
+const recorder = statementRecorder();
+const pgp = pgPromise({ noWarnings: true, query: (e) => recorder.record(String(e.query)) });
 // Same pool size as chatgraph's default (DB_POOL_SIZE=10).
 const db = pgp({ connectionString: url, max: Number(process.env.BENCH_POOL_SIZE ?? 10), application_name: 'bench-floor' });
 
@@ -83,12 +83,5 @@ await runChild({
     await new Promise((r) => server.close(r));
     await db.$pool.end();
   },
-  counter: {
-    start: () => void (statements = []),
-    stop() {
-      const out = statements ?? [];
-      statements = null;
-      return out;
-    },
-  },
+  counter: recorder.counter,
 });

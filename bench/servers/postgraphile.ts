@@ -7,7 +7,7 @@ import { postgraphile } from 'postgraphile';
 import { makePgService } from 'postgraphile/adaptors/pg';
 import { grafserv } from 'postgraphile/grafserv/node';
 import { PostGraphileAmberPreset } from 'postgraphile/presets/amber';
-import { runChild } from './child.js';
+import { runChild, statementRecorder } from './child.js';
 
 /**
  * The peer: PostGraphile V5 (amber preset + simplify inflection) over the same database,
@@ -17,13 +17,11 @@ import { runChild } from './child.js';
 const pool = new pg.Pool({ connectionString: process.env.BENCH_DATABASE_URL, max: Number(process.env.BENCH_POOL_SIZE ?? 10), application_name: 'bench-postgraphile' });
 
 // Statement counting: PostGraphile owns its SQL, so count at the driver, on every pool client.
-let statements: string[] | null = null;
+const recorder = statementRecorder();
 const clientQuery = pg.Client.prototype.query;
 pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-  if (statements) {
-    const config = args[0];
-    statements.push(typeof config === 'string' ? config : String((config as { text?: string })?.text ?? ''));
-  }
+  const config = args[0];
+  recorder.record(typeof config === 'string' ? config : String((config as { text?: string })?.text ?? ''));
   return (clientQuery as (...a: unknown[]) => unknown).apply(this, args);
 } as typeof clientQuery;
 
@@ -59,12 +57,5 @@ await runChild({
     await pgl.release();
     await pool.end();
   },
-  counter: {
-    start: () => void (statements = []),
-    stop() {
-      const out = statements ?? [];
-      statements = null;
-      return out;
-    },
-  },
+  counter: recorder.counter,
 });
