@@ -95,6 +95,8 @@ export interface StreamEvent<K extends string> {
   cursor: string;
   kind: K;
   occurredAt: Date;
+  /** The chat's version after the change (null for model-config events). */
+  version: string | null;
   data: EventData;
 }
 
@@ -185,7 +187,7 @@ async function open<K extends string>(ctx: Context, options: OpenOptions<K>): Pr
     throw streamError(err);
   }
   return new StreamIterator<K>(sub, ({ cursor, event, data }) =>
-    options.deliverable(data) ? { cursor, kind: options.kind(event)!, occurredAt: event.occurred_at, data } : null,
+    options.deliverable(data) ? { cursor, kind: options.kind(event)!, occurredAt: event.occurred_at, version: event.version, data } : null,
   );
 }
 
