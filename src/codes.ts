@@ -18,7 +18,6 @@ export const ERROR_CODES = {
   /** The database was unreachable longer than the outage bound; `extensions.cursor` is the last event delivered. */
   STREAM_INTERRUPTED: 'STREAM_INTERRUPTED',
   CURSOR_EXPIRED: 'CURSOR_EXPIRED',
-  SUBSCRIPTION_OVERFLOW: 'SUBSCRIPTION_OVERFLOW',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
 

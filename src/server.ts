@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { GraphQLError, print, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import { getOperationAST, GraphQLError, Kind, print, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -70,6 +70,26 @@ function coalesceWrites(socket: WebSocket): void {
   }) as WebSocket['send'];
 }
 
+/**
+ * Whether a subscription resumes from a cursor (`after` given on its root field). Such a
+ * subscription replays from its own position and must never join a running shared execution:
+ * two clients resuming from the same cursor at different times would otherwise share one
+ * stream, and the later one would miss what the earlier one had already been sent.
+ */
+function resumesFromCursor(args: ExecutionArgs): boolean {
+  const operation = getOperationAST(args.document, args.operationName);
+  for (const selection of operation?.selectionSet.selections ?? []) {
+    if (selection.kind !== Kind.FIELD) return true; // fragments at the root: do not guess
+    for (const arg of selection.arguments ?? []) {
+      if (arg.name.value !== 'after') continue;
+      if (arg.value.kind === Kind.NULL) continue;
+      if (arg.value.kind === Kind.VARIABLE && (args.variableValues as Record<string, unknown> | undefined)?.[arg.value.name.value] == null) continue;
+      return true;
+    }
+  }
+  return false;
+}
+
 /** Builds one HTTP server serving yoga and graphql-ws on the same path (`/graphql`). */
 export function buildApp(options: AppOptions): App {
   // One listener + hub per process, whatever the number of subscriptions.
@@ -88,7 +108,6 @@ export function buildApp(options: AppOptions): App {
   const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: options.config.maxBodyBytes });
 
   const shared = new SharedExecutions<ExecutionResult>({
-    overflow: () => ({ errors: [new GraphQLError('Subscriber fell too far behind; resubscribe', { extensions: { code: ERROR_CODES.SUBSCRIPTION_OVERFLOW } })] }),
     failed: (err) => ({ errors: [err instanceof GraphQLError ? err : new GraphQLError('Subscription failed', { extensions: { code: ERROR_CODES.UNAVAILABLE } })] }),
   });
   if (process.env.CHATGRAPH_WS_CORK !== '0') wss.on('connection', coalesceWrites);
@@ -100,7 +119,7 @@ export function buildApp(options: AppOptions): App {
       subscribe: (args) => {
         const root = args.rootValue as Executable;
         const viewer = (args.contextValue as Context).viewer;
-        const key = viewer
+        const key = viewer && !resumesFromCursor(args)
           ? JSON.stringify([`${viewer.user.id}:${viewer.isAdmin}:${viewer.isWorker}`, args.operationName ?? null, args.variableValues ?? null, print(args.document)])
           : null;
         return key === null ? root.subscribe(args) : shared.subscribe(key, async () => root.subscribe(args));

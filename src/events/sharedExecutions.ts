@@ -12,17 +12,20 @@
  * Semantics are unchanged for clients: a joiner receives the events that arrive after it joined
  * (exactly what a fresh subscription without `after` receives; with `after` the cursor is part
  * of the variables, so a replaying subscriber never shares). When the last subscriber leaves,
- * the source is closed. A subscriber that falls `maxPending` results behind is ended with an
- * error instead of buffering without bound.
+ * the source is closed.
+ *
+ * Backpressure, not buffering: the source is pulled only while every subscriber holds fewer
+ * than `highWater` results, so a shared stream moves at the pace of its slowest socket and
+ * memory stays bounded. Nothing is lost meanwhile: the hub below keeps at most its own bound
+ * and catches up from the log. A socket that stops draining altogether is closed by the
+ * server's buffered-bytes bound (see server.ts), which removes it from the group.
  *
  * Generic in the result type R so that nothing here knows GraphQL: the server computes the key
- * (viewer + printed document + variables) and says how an overflow or a failed source reads.
+ * (viewer + printed document + variables) and says how a failed source reads.
  */
 
-/** How results of a failed or overflowing stream are written for its subscribers. */
+/** How the last result of a failed stream is written for its subscribers. */
 export interface SharedExecutionResults<R> {
-  /** The last result of a subscriber that fell `maxPending` results behind. */
-  overflow(): R;
   /** The last result of every subscriber when the source throws. */
   failed(err: unknown): R;
 }
@@ -30,7 +33,7 @@ export interface SharedExecutionResults<R> {
 export class SharedExecutions<R> {
   private readonly streams = new Map<string, SharedStream<R>>();
 
-  constructor(private readonly results: SharedExecutionResults<R>, private readonly maxPending = 1000) {}
+  constructor(private readonly results: SharedExecutionResults<R>, private readonly highWater = 64) {}
 
   /** Client subscriptions currently attached (each one a graphql-ws operation). */
   get subscriberCount(): number {
@@ -61,7 +64,7 @@ export class SharedExecutions<R> {
       if (stream) {
         void source.return?.();
       } else {
-        stream = new SharedStream<R>(source, this.results, this.maxPending, () => this.streams.delete(key));
+        stream = new SharedStream<R>(source, this.results, this.highWater, () => this.streams.delete(key));
         this.streams.set(key, stream);
       }
     }
@@ -82,11 +85,13 @@ interface Subscriber<R> {
 class SharedStream<R> {
   private readonly subscribers = new Set<Subscriber<R>>();
   private closed = false;
+  /** Resolves the pump's wait for room (set while some subscriber holds highWater results). */
+  private room: (() => void) | null = null;
 
   constructor(
     private readonly source: AsyncIterableIterator<R>,
     private readonly results: SharedExecutionResults<R>,
-    private readonly maxPending: number,
+    private readonly highWater: number,
     private readonly onClose: () => void,
   ) {
     void this.pump();
@@ -96,16 +101,29 @@ class SharedStream<R> {
     return this.subscribers.size;
   }
 
+  private full(): boolean {
+    for (const sub of this.subscribers) if (sub.queue.length >= this.highWater) return true;
+    return false;
+  }
+
+  /** Called when a subscriber took a result or left: lets a waiting pump go on. */
+  private freed(): void {
+    if (this.room && !this.full()) {
+      const go = this.room;
+      this.room = null;
+      go();
+    }
+  }
+
   private async pump(): Promise<void> {
     try {
-      for await (const result of this.source) {
+      for (;;) {
+        while (this.full() && !this.closed) await new Promise<void>((resolve) => (this.room = resolve));
+        if (this.closed) return;
+        const next = await this.source.next();
+        if (next.done) break;
         for (const sub of this.subscribers) {
-          if (sub.queue.length >= this.maxPending) {
-            sub.queue.push(this.results.overflow());
-            this.finish(sub);
-            continue;
-          }
-          sub.queue.push(result);
+          sub.queue.push(next.value);
           sub.wake?.();
         }
       }
@@ -121,11 +139,13 @@ class SharedStream<R> {
     sub.done = true;
     this.subscribers.delete(sub);
     sub.wake?.();
+    this.freed();
   }
 
   private close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.room?.();
     this.onClose();
     void this.source.return?.();
   }
@@ -144,6 +164,7 @@ class SharedStream<R> {
           sub.wake = null;
         }
         const value = sub.queue.shift();
+        this.freed();
         if (value) return { value, done: false };
         return { value: undefined, done: true };
       },

@@ -2,7 +2,7 @@ import type { Viewer } from '../auth/viewer.js';
 import type { Context } from '../context.js';
 import { EventCursorExpiredError, InvalidEventCursorError } from '../events/cursor.js';
 import {
-  EventHubClosedError, EventStreamInterruptedError, EventStreamNotReadyError, EventSubscriberOverflowError,
+  EventHubClosedError, EventStreamInterruptedError, EventStreamNotReadyError,
   type EventSubscription, type HubEvent,
 } from '../events/hub.js';
 import type { EventFilter, EventKind, EventRow } from '../events/log.js';
@@ -113,7 +113,6 @@ export type StreamItem<K extends string> = StreamEvent<K> | StreamFailure;
 function streamError(err: unknown): unknown {
   if (err instanceof InvalidEventCursorError) return new ValidationError(err.message, 'after');
   if (err instanceof EventCursorExpiredError) return new EventStreamError('CURSOR_EXPIRED', err.message);
-  if (err instanceof EventSubscriberOverflowError) return new EventStreamError('SUBSCRIPTION_OVERFLOW', err.message, err.cursor);
   if (err instanceof EventStreamInterruptedError) return new EventStreamError('STREAM_INTERRUPTED', err.message, err.cursor);
   if (err instanceof EventStreamNotReadyError) return new EventStreamError('UNAVAILABLE', err.message);
   if (err instanceof EventHubClosedError) return new EventStreamError('UNAVAILABLE', 'Server shutting down; reconnect and resubscribe with after: the last cursor you received');
