@@ -38,8 +38,9 @@ export interface AppOptions extends AppServices {
   eventStream?: EventStreamOptions;
 }
 
-/** The envelop-wrapped execute/subscribe pair, carried to graphql-ws through rootValue. */
+/** The envelop-wrapped execute/subscribe pair and the operation's socket, carried to graphql-ws through rootValue. */
 interface Executable {
+  socket: WebSocket;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   execute: (args: ExecutionArgs) => any;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -90,6 +91,47 @@ function resumesFromCursor(args: ExecutionArgs): boolean {
   return false;
 }
 
+/** Closes a socket as a slow consumer (documented close code; the client resumes from its cursors). */
+function closeSlow(socket: WebSocket, why: string): void {
+  if (socket.readyState !== socket.OPEN) return;
+  socket.close(CLOSE_CODES.SLOW_CONSUMER, `Slow consumer: ${why}; reconnect and resubscribe with your last cursors`);
+}
+
+/**
+ * Bounds what one socket may hold unsent. Past `maxBytes` buffered, or with unsent bytes and no
+ * drain for `stallMs`, the socket is closed with the slow-consumer code: a client that stops
+ * reading cannot grow the server's memory, and (through shared executions) cannot hold up the
+ * clients that do read. graphql-ws already waits for each frame's write before pulling the
+ * operation's next event, so what piles up is at most about one frame per operation plus the
+ * kernel's buffers; the hub below keeps its own bound and catches up from the log.
+ */
+function guardSlowConsumer(socket: WebSocket, maxBytes: number, stallMs: number): void {
+  const raw = (socket as unknown as { _socket?: Socket })._socket;
+  let drained = false;
+  let timer: NodeJS.Timeout | undefined;
+  raw?.on('drain', () => (drained = true));
+  const watch = () => {
+    timer = setTimeout(() => {
+      timer = undefined;
+      if (socket.bufferedAmount === 0) return;
+      if (!drained) return closeSlow(socket, `nothing drained for ${stallMs} ms`);
+      drained = false;
+      watch();
+    }, stallMs);
+    timer.unref();
+  };
+  socket.once('close', () => clearTimeout(timer));
+  const send = socket.send.bind(socket);
+  socket.send = ((...args: Parameters<WebSocket['send']>) => {
+    send(...args);
+    if (socket.bufferedAmount > maxBytes) closeSlow(socket, `more than ${maxBytes} bytes unsent`);
+    else if (socket.bufferedAmount > 0 && !timer) {
+      drained = false;
+      watch();
+    }
+  }) as WebSocket['send'];
+}
+
 /** Builds one HTTP server serving yoga and graphql-ws on the same path (`/graphql`). */
 export function buildApp(options: AppOptions): App {
   // One listener + hub per process, whatever the number of subscriptions.
@@ -107,10 +149,15 @@ export function buildApp(options: AppOptions): App {
   const server = createServer(yoga);
   const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: options.config.maxBodyBytes });
 
-  const shared = new SharedExecutions<ExecutionResult>({
-    failed: (err) => ({ errors: [err instanceof GraphQLError ? err : new GraphQLError('Subscription failed', { extensions: { code: ERROR_CODES.UNAVAILABLE } })] }),
+  const shared = new SharedExecutions<ExecutionResult>(
+    { failed: (err) => ({ errors: [err instanceof GraphQLError ? err : new GraphQLError('Subscription failed', { extensions: { code: ERROR_CODES.UNAVAILABLE } })] }) },
+    { stallMs: options.config.wsStallMs },
+  );
+  // Registered before graphql-ws's own handler, so every frame it sends goes through these.
+  wss.on('connection', (socket) => {
+    if (options.config.wsCork) coalesceWrites(socket);
+    guardSlowConsumer(socket, options.config.wsMaxBufferedBytes, options.config.wsStallMs);
   });
-  if (process.env.CHATGRAPH_WS_CORK !== '0') wss.on('connection', coalesceWrites);
   // The WebSocket transport runs the same envelop plugins as HTTP (yoga.getEnveloped).
   const wsServer = useServer(
     {
@@ -122,7 +169,9 @@ export function buildApp(options: AppOptions): App {
         const key = viewer && !resumesFromCursor(args)
           ? JSON.stringify([`${viewer.user.id}:${viewer.isAdmin}:${viewer.isWorker}`, args.operationName ?? null, args.variableValues ?? null, print(args.document)])
           : null;
-        return key === null ? root.subscribe(args) : shared.subscribe(key, async () => root.subscribe(args));
+        return key === null
+          ? root.subscribe(args)
+          : shared.subscribe(key, async () => root.subscribe(args), () => closeSlow(root.socket, `fell ${options.config.wsStallMs} ms behind its shared stream`));
       },
       onConnect: async (ctx) => {
         try {
@@ -174,7 +223,7 @@ export function buildApp(options: AppOptions): App {
           document,
           variableValues: payload.variables,
           contextValue,
-          rootValue: { execute, subscribe },
+          rootValue: { execute, subscribe, socket: ctx.extra.socket } satisfies Executable,
         };
       },
     },

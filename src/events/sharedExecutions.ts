@@ -14,11 +14,12 @@
  * of the variables, so a replaying subscriber never shares). When the last subscriber leaves,
  * the source is closed.
  *
- * Backpressure, not buffering: the source is pulled only while every subscriber holds fewer
- * than `highWater` results, so a shared stream moves at the pace of its slowest socket and
- * memory stays bounded. Nothing is lost meanwhile: the hub below keeps at most its own bound
- * and catches up from the log. A socket that stops draining altogether is closed by the
- * server's buffered-bytes bound (see server.ts), which removes it from the group.
+ * Backpressure, bounded in time: the source is pulled only while every subscriber holds fewer
+ * than `highWater` results, so a burst (the backlog after an outage) is delivered at the pace
+ * of the slowest socket with bounded memory; nothing is lost meanwhile, since the hub below
+ * catches up from the log. A subscriber that stays full for `stallMs` is a slow consumer: it is
+ * ended and its `onSlow` is called (the server closes its socket with the slow-consumer code,
+ * and the client resumes from its cursor), so one stuck socket delays the others at most that long.
  *
  * Generic in the result type R so that nothing here knows GraphQL: the server computes the key
  * (viewer + printed document + variables) and says how a failed source reads.
@@ -33,7 +34,7 @@ export interface SharedExecutionResults<R> {
 export class SharedExecutions<R> {
   private readonly streams = new Map<string, SharedStream<R>>();
 
-  constructor(private readonly results: SharedExecutionResults<R>, private readonly highWater = 64) {}
+  constructor(private readonly results: SharedExecutionResults<R>, private readonly options: { highWater?: number; stallMs?: number } = {}) {}
 
   /** Client subscriptions currently attached (each one a graphql-ws operation). */
   get subscriberCount(): number {
@@ -54,6 +55,7 @@ export class SharedExecutions<R> {
   async subscribe(
     key: string,
     start: () => Promise<AsyncIterableIterator<R> | R>,
+    onSlow: () => void = () => undefined,
   ): Promise<AsyncIterableIterator<R> | R> {
     let stream = this.streams.get(key);
     if (!stream) {
@@ -64,11 +66,11 @@ export class SharedExecutions<R> {
       if (stream) {
         void source.return?.();
       } else {
-        stream = new SharedStream<R>(source, this.results, this.highWater, () => this.streams.delete(key));
+        stream = new SharedStream<R>(source, this.results, this.options.highWater ?? 64, this.options.stallMs ?? 10_000, () => this.streams.delete(key));
         this.streams.set(key, stream);
       }
     }
-    return stream.join();
+    return stream.join(onSlow);
   }
 }
 
@@ -78,6 +80,7 @@ function isAsyncIterable<R>(value: unknown): value is AsyncIterableIterator<R> {
 
 interface Subscriber<R> {
   queue: R[];
+  onSlow: () => void;
   wake: (() => void) | null;
   done: boolean;
 }
@@ -92,6 +95,7 @@ class SharedStream<R> {
     private readonly source: AsyncIterableIterator<R>,
     private readonly results: SharedExecutionResults<R>,
     private readonly highWater: number,
+    private readonly stallMs: number,
     private readonly onClose: () => void,
   ) {
     void this.pump();
@@ -106,6 +110,21 @@ class SharedStream<R> {
     return false;
   }
 
+  /** Ends every subscriber that is still full after the stall time (slow consumers). */
+  private dropSlow(): void {
+    for (const sub of [...this.subscribers]) {
+      if (sub.queue.length < this.highWater) continue;
+      sub.queue.length = 0;
+      this.finish(sub);
+      try {
+        sub.onSlow();
+      } catch {
+        // closing an already closed socket
+      }
+    }
+    if (this.subscribers.size === 0) this.close();
+  }
+
   /** Called when a subscriber took a result or left: lets a waiting pump go on. */
   private freed(): void {
     if (this.room && !this.full()) {
@@ -118,7 +137,16 @@ class SharedStream<R> {
   private async pump(): Promise<void> {
     try {
       for (;;) {
-        while (this.full() && !this.closed) await new Promise<void>((resolve) => (this.room = resolve));
+        while (this.full() && !this.closed) {
+          let timer: NodeJS.Timeout | undefined;
+          const stalled = await new Promise<boolean>((resolve) => {
+            this.room = () => resolve(false);
+            timer = setTimeout(() => resolve(true), this.stallMs);
+          });
+          clearTimeout(timer);
+          this.room = null;
+          if (stalled) this.dropSlow();
+        }
         if (this.closed) return;
         const next = await this.source.next();
         if (next.done) break;
@@ -150,8 +178,8 @@ class SharedStream<R> {
     void this.source.return?.();
   }
 
-  join(): AsyncIterableIterator<R> {
-    const sub: Subscriber<R> = { queue: [], wake: null, done: false };
+  join(onSlow: () => void): AsyncIterableIterator<R> {
+    const sub: Subscriber<R> = { queue: [], onSlow, wake: null, done: false };
     this.subscribers.add(sub);
     const leave = () => {
       this.finish(sub);
