@@ -6,7 +6,7 @@ import type { ModelConfigRow } from '../db/repos/modelConfigs.js';
 import { ContentError, parseContent } from './content.js';
 import { ForbiddenError, InvalidModelConfigError, NotFoundError, ValidationError } from './errors.js';
 import { promoteQueued, remember } from './lifecycle.js';
-import { messageCostMicros } from './pricing.js';
+import { CostOutOfRangeError, messageCostMicros } from './pricing.js';
 
 /** acquireChats takes at most this many chats per call. */
 export const MAX_ACQUIRE = 10;
@@ -21,6 +21,11 @@ export const MAX_MESSAGE_BYTES = 512 * 1024;
 /** A longer lastError is rejected rather than cut, so the worker learns of it. */
 export const MAX_LAST_ERROR_LENGTH = 10_000;
 const MAX_WORKER_ID_LENGTH = 200;
+/**
+ * Every usage count (and runtimeMs) is at most 10^12: far above any real turn, and small enough
+ * that sums over millions of messages and costs at any accepted price stay exact.
+ */
+export const MAX_USAGE_COUNT = 1_000_000_000_000n;
 
 function workerIdFromInput(workerId: string): string {
   const id = workerId.trim();
@@ -113,13 +118,16 @@ function checkMessage(m: AppendMessageInput, i: number): NewMessage {
   if (bytes > MAX_MESSAGE_BYTES) throw new ValidationError(`${where}.parts: ${bytes} bytes; the limit is ${MAX_MESSAGE_BYTES}`, `${where}.parts`);
   const u = m.usage ?? {};
   for (const [key, value] of Object.entries(u)) {
-    if (typeof value === 'bigint' && value < 0n) throw new ValidationError(`${where}.usage.${key} must not be negative`, `${where}.usage.${key}`);
+    if (typeof value !== 'bigint') continue;
+    if (value < 0n) throw new ValidationError(`${where}.usage.${key} must not be negative`, `${where}.usage.${key}`);
+    if (value > MAX_USAGE_COUNT) throw new ValidationError(`${where}.usage.${key} must be at most 10^12`, `${where}.usage.${key}`);
   }
   // Reasoning is part of output (rule 15): a larger count means the worker reported them apart.
   if (u.reasoningTokens != null && u.outputTokens != null && u.reasoningTokens > u.outputTokens) {
     throw new ValidationError(`${where}.usage.reasoningTokens must be included in outputTokens`, `${where}.usage.reasoningTokens`);
   }
   if (m.runtimeMs != null && m.runtimeMs < 0n) throw new ValidationError(`${where}.runtimeMs must not be negative`, `${where}.runtimeMs`);
+  if (m.runtimeMs != null && m.runtimeMs > MAX_USAGE_COUNT) throw new ValidationError(`${where}.runtimeMs must be at most 10^12`, `${where}.runtimeMs`);
   return {
     role: m.role,
     visibility: m.visibility ?? 'both',
@@ -157,11 +165,16 @@ export async function appendChatMessages(
     const chat = await lockOwnedRun(t, input.chatId, workerId);
     for (const row of rows) if (row.role === 'assistant') row.model_config_id ??= chat.last_model_config_id;
     const configs = await modelsOf(t, rows);
-    for (const row of rows) {
-      if (row.role !== 'assistant') continue;
+    rows.forEach((row, i) => {
+      if (row.role !== 'assistant') return;
       const usage = { inputTokens: row.input_tokens, outputTokens: row.output_tokens, cacheReadTokens: row.cache_read_tokens, cacheCreationTokens: row.cache_creation_tokens };
-      row.total_cost_micros = messageCostMicros(usage, configs.get(row.model_config_id!) ?? null);
-    }
+      try {
+        row.total_cost_micros = messageCostMicros(usage, configs.get(row.model_config_id!) ?? null);
+      } catch (err) {
+        if (err instanceof CostOutOfRangeError) throw new ValidationError(`messages[${i}].usage: ${err.message}`, `messages[${i}].usage`);
+        throw err;
+      }
+    });
     const turnModel = rows.findLast((r) => r.model_config_id !== null)?.model_config_id ?? null;
     const messages = await t.messages.insert(chat.id, rows, turnModel);
     // The insert statement moved the chat's model only if it differed; only then is the locked row stale.
