@@ -5,7 +5,7 @@ import type { MessageRole, MessageRow, MessageVisibility, NewMessage } from '../
 import type { ModelConfigRow } from '../db/repos/modelConfigs.js';
 import { ContentError, parseContent } from './content.js';
 import { ForbiddenError, InvalidModelConfigError, NotFoundError, ValidationError } from './errors.js';
-import { promoteQueued, remember } from './lifecycle.js';
+import { promoteOldest, remember } from './lifecycle.js';
 import { CostOutOfRangeError, messageCostMicros } from './pricing.js';
 
 /** acquireChats takes at most this many chats per call. */
@@ -205,14 +205,18 @@ export interface FinishResult {
   chat: ChatRow;
   finished: boolean;
   promotedMessage: MessageRow | null;
+  /** Why the oldest queued message could not be promoted (it stays queued, the chat is ERROR). */
+  promotionError: string | null;
 }
 
 /**
  * Ends the worker's run. A finish from a worker that no longer owns the chat (another
  * worker_id, or the chat is not running) changes nothing and answers `finished: false` with
- * the chat as it is, so a retried or late finish is harmless. ERROR stores lastError (rule 9).
- * WAITING on a live chat promotes the oldest queued message in the same transaction (rule 8):
- * the chat then goes straight to PENDING, without passing through WAITING.
+ * the chat as it is, so a retried or late finish is harmless. ERROR stores lastError (rule 9)
+ * and holds the queue until the user acts. WAITING on a live chat promotes the oldest queued
+ * message in the same transaction (rule 8): the chat then goes straight to PENDING, without
+ * passing through WAITING. A finish never wedges: when no model config is usable for that
+ * message it stays queued, the chat goes ERROR saying why, and the finish still commits.
  */
 export async function finishChatRun(
   input: { chatId: string; workerId: string; status: ChatStatus; lastError?: string | null },
@@ -230,15 +234,12 @@ export async function finishChatRun(
   const result = await ctx.db.tx('finishChatRun', async (t): Promise<FinishResult> => {
     const chat = await t.chats.lock(input.chatId);
     if (!chat) throw new NotFoundError('Chat not found', input.chatId);
-    if (!ownsRun(chat, workerId)) return { chat, finished: false, promotedMessage: null };
+    if (!ownsRun(chat, workerId)) return { chat, finished: false, promotedMessage: null, promotionError: null };
     if (input.status === 'waiting' && !chat.archived) {
-      const queued = await t.queue.takeOldest(chat.id);
-      if (queued) {
-        const promoted = await promoteQueued(t, chat, queued);
-        return { chat: promoted.chat, finished: true, promotedMessage: promoted.message };
-      }
+      const promotion = await promoteOldest(t, chat);
+      if (promotion) return { chat: promotion.chat, finished: true, promotedMessage: promotion.message, promotionError: promotion.error };
     }
-    return { chat: await t.chats.update(chat.id, { status: input.status, lastError }), finished: true, promotedMessage: null };
+    return { chat: await t.chats.update(chat.id, { status: input.status, lastError }), finished: true, promotedMessage: null, promotionError: null };
   });
   remember(ctx, result.chat);
   return result;
