@@ -36,6 +36,11 @@ export function canRead(viewer: Viewer | null, chat: Pick<ChatRow, 'owner_id'>):
   return viewer !== null && (chat.owner_id === viewer.user.id || viewer.isAdmin || viewer.isWorker);
 }
 
+/** Whether `viewer` may read model-only messages (prompt scaffolding, summaries): workers and admins, never plain users. */
+export function seesModelOnly(viewer: Viewer | null): boolean {
+  return viewer !== null && (viewer.isAdmin || viewer.isWorker);
+}
+
 const EMPTY_EXTRAS = (id: string): ChatExtrasRow => ({
   id,
   diff_status: null,

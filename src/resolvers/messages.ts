@@ -4,6 +4,7 @@ import type { MessageRow } from '../db/repos/messages.js';
 import { parseContent, type MessagePart } from './content.js';
 import { ValidationError } from './errors.js';
 import { isRowId } from './ids.js';
+import { seesModelOnly } from './loaders.js';
 import { decodeCursor, encodeCursor, pageRequest, toConnection, type PageArgs, type PageResult } from './pagination.js';
 
 const CURSOR_KIND = 'msg';
@@ -26,11 +27,12 @@ export async function chatMessages(chat: ChatRow, args: PageArgs, ctx: Context):
   return toConnection(request, rows, messageCursor);
 }
 
-/** A message by database id, if its chat is visible to the viewer. */
+/** A message by database id, if its chat is visible to the viewer (model-only ones: workers and admins only). */
 export async function message(args: { id: string }, ctx: Context): Promise<MessageRow | null> {
   if (!isRowId(args.id)) return null;
   const row = await ctx.loaders.message.load(args.id);
   if (!row || row.deleted) return null;
+  if (row.visibility === 'model' && !seesModelOnly(ctx.viewer)) return null;
   return (await ctx.loaders.chat.load(row.chat_id)) ? row : null;
 }
 
