@@ -19,11 +19,10 @@ function parseMessageCursor(cursor: string, arg: string): string {
   return id;
 }
 
-/** The chat's user-visible transcript, by id, keyset-paginated in both directions. */
+/** The chat's user-visible transcript, by id, keyset-paginated in both directions; batched across a page of chats. */
 export async function chatMessages(chat: ChatRow, args: PageArgs, ctx: Context): Promise<PageResult<MessageRow>> {
   const request = pageRequest(args, parseMessageCursor);
-  const rows = await ctx.db.messages.page(chat.id, request.direction, request.cursor, request.limit + 1);
-  for (const row of rows) ctx.loaders.message.prime(row.id, row);
+  const rows = await ctx.loaders.messagePage(request.direction, request.cursor, request.limit + 1).load(chat.id);
   return toConnection(request, rows, messageCursor);
 }
 
@@ -64,7 +63,7 @@ export function usage(m: MessageRow): Usage | null {
   return Object.values(u).every((v) => v === null) ? null : u;
 }
 
-/** Rule 13: what the worker sends to the model (worker/admin scope is enforced on the field). */
+/** Rule 13: what the worker sends to the model (worker/admin scope is enforced on the field); batched across a page of chats. */
 export function promptMessages(chat: ChatRow, ctx: Context): Promise<MessageRow[]> {
-  return ctx.db.messages.prompt(chat.id);
+  return ctx.loaders.promptMessages.load(chat.id);
 }
