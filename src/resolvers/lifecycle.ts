@@ -253,7 +253,7 @@ export async function updateChat(
   return result;
 }
 
-/** Rule 10: archive the chat and (for a root) its whole family in one statement. Idempotent. */
+/** Rule 10: archive the chat and every sub-agent below it (for a root, its whole family) in one statement. Idempotent. */
 export async function archiveChat(input: { chatId: string }, ctx: Context): Promise<{ chat: ChatRow; chats: ChatRow[] }> {
   const result = await ctx.db.tx('archiveChat', async (t) => {
     const chat = await lockOwnChat(t, ctx, input.chatId);
@@ -265,15 +265,15 @@ export async function archiveChat(input: { chatId: string }, ctx: Context): Prom
 }
 
 /**
- * Rule 10: unarchive restores a root's family; a child whose parent is archived cannot be
- * unarchived. Members at rest with queued messages promote the oldest (no stranded queue).
+ * Rule 10: unarchive restores the chat and its sub-agents (a root: its family); a chat with an
+ * archived ancestor at any depth cannot be unarchived. Members at rest with queued messages promote the oldest (no stranded queue).
  */
 export async function unarchiveChat(input: { chatId: string }, ctx: Context): Promise<{ chat: ChatRow; chats: ChatRow[] }> {
   const result = await ctx.db.tx('unarchiveChat', async (t) => {
     const chat = await lockOwnChat(t, ctx, input.chatId);
     if (chat.parent_chat_id) {
-      const [parent] = await t.chats.byIds([chat.parent_chat_id]);
-      if (parent?.archived) throw new ChatArchivedError(parent.id, 'The parent chat is archived; unarchive the parent instead');
+      const archivedAncestor = await t.chats.archivedAncestor(chat.id);
+      if (archivedAncestor) throw new ChatArchivedError(archivedAncestor, 'An ancestor chat is archived; unarchive it instead');
     }
     const changed = await t.chats.setFamilyArchived(chat.id, false);
     // No stranded queue: a member at rest (not in error) with queued messages runs the oldest.
