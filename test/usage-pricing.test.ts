@@ -126,6 +126,18 @@ describe('usage bounds and pricing through appendChatMessages', () => {
     expect(await snapshot(chat)).toEqual(before);
   });
 
+  it('a count beyond 64 bits is rejected before execution as bad input, never an unexpected error', async () => {
+    const chat = await runningChat(NO_CACHE_PRICE);
+    const before = await snapshot(chat);
+    const res = await server.gql(APPEND, { input: { chatId: encodeGlobalID('Chat', chat), workerId: 'w', messages: [assistant({ inputTokens: '99999999999999999999' })] } }, worker.token);
+    expect(res.data ?? null).toBeNull();
+    // The BigInt scalar refuses it while coercing variables (how that error names the variable is
+    // the executor's business); what matters here is a clear input error and no write.
+    expect(res.errors![0]!.message).toMatch(/invalid value "99999999999999999999"/);
+    expect(res.errors![0]!.message).not.toMatch(/Unexpected error/);
+    expect(await snapshot(chat)).toEqual(before);
+  });
+
   it('runtimeMs above 10^12 is a ValidationError naming the field', async () => {
     const chat = await runningChat(NO_CACHE_PRICE);
     const before = await snapshot(chat);
