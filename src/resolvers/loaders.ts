@@ -24,6 +24,20 @@ export interface Loaders {
   /** Spend of a chat and its children. */
   chatCost: DataLoader<string, CostTotalsRow>;
   message: DataLoader<string, MessageRow | null>;
+  /**
+   * The user-visible transcript page of each chat for one set of page arguments (every chat of a
+   * list asks with the same field arguments): one statement per batch of chats.
+   */
+  messagePage(direction: 'forward' | 'backward', cursor: string | null, limit: number): DataLoader<string, MessageRow[]>;
+  /** The prompt view of each chat: one statement per batch of chats. */
+  promptMessages: DataLoader<string, MessageRow[]>;
+}
+
+/** Groups batch rows by key, in key order; a key without rows gets an empty list. */
+export function groupByKey<K, V>(keys: readonly K[], rows: V[], keyOf: (row: V) => K): V[][] {
+  const groups = new Map<K, V[]>(keys.map((key) => [key, []]));
+  for (const row of rows) groups.get(keyOf(row))?.push(row);
+  return keys.map((key) => groups.get(key)!);
 }
 
 /** Reorders batch results into key order (DataLoader's contract), filling gaps with `missing`. */
@@ -35,6 +49,11 @@ export function byKey<K, V, M = V>(keys: readonly K[], rows: V[], keyOf: (row: V
 /** Whether `viewer` may read a chat: its owner, an admin, or a worker that runs chats. */
 export function canRead(viewer: Viewer | null, chat: Pick<ChatRow, 'owner_id'>): boolean {
   return viewer !== null && (chat.owner_id === viewer.user.id || viewer.isAdmin || viewer.isWorker);
+}
+
+/** Whether `viewer` may read model-only messages (prompt scaffolding, summaries): workers and admins, never plain users. */
+export function seesModelOnly(viewer: Viewer | null): boolean {
+  return viewer !== null && (viewer.isAdmin || viewer.isWorker);
 }
 
 const EMPTY_EXTRAS = (id: string): ChatExtrasRow => ({
@@ -87,5 +106,23 @@ export function createLoaders(db: Db, viewer: Viewer | null, retry: ReadRetry = 
     const rows = await retry(() => db.messages.byIds(validRowIds(ids)));
     return byKey(ids, rows, (r) => r.id, () => null);
   });
-  return { user, modelConfig, chat, chatExtras, chatCost, message };
+  const pageLoaders = new Map<string, DataLoader<string, MessageRow[]>>();
+  const messagePage = (direction: 'forward' | 'backward', cursor: string | null, limit: number) => {
+    const signature = `${direction}:${cursor ?? ''}:${limit}`;
+    let loader = pageLoaders.get(signature);
+    if (!loader) {
+      loader = new DataLoader<string, MessageRow[]>(async (ids) => {
+        const rows = await db.messages.pages(validUuids(ids), direction, cursor, limit);
+        for (const row of rows) message.prime(row.id, row);
+        return groupByKey(ids, rows, (r) => r.chat_id);
+      });
+      pageLoaders.set(signature, loader);
+    }
+    return loader;
+  };
+  const promptMessages = new DataLoader<string, MessageRow[]>(async (ids) => {
+    const rows = await db.messages.prompts(validUuids(ids));
+    return groupByKey(ids, rows, (r) => r.chat_id);
+  });
+  return { user, modelConfig, chat, chatExtras, chatCost, message, messagePage, promptMessages };
 }
