@@ -31,7 +31,7 @@ export interface App {
 export interface AppOptions extends AppServices {
   graphiql?: GraphiqlDefaults;
   /**
-   * Run the stale-run reclaimer (rule 19) while started. Off unless asked: test servers share a
+   * Run the stale-run reclaimer (STALE_RUN_SECONDS) while started. Off unless asked: test servers share a
    * process with statement-counting tests, and a background statement would skew their counts.
    */
   reclaimStaleRuns?: boolean;

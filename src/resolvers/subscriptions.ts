@@ -1,3 +1,4 @@
+import { canRead, seesMessage } from '../auth/policy.js';
 import type { Viewer } from '../auth/viewer.js';
 import type { Context } from '../context.js';
 import { EventCursorExpiredError, InvalidEventCursorError } from '../events/cursor.js';
@@ -10,7 +11,7 @@ import type { EventData } from '../events/payload.js';
 import type { MessageRow } from '../db/repos/messages.js';
 import { readRetry } from '../db/retry.js';
 import { EventStreamError, ForbiddenError, NotFoundError, ValidationError } from './errors.js';
-import { canRead, createLoaders } from './loaders.js';
+import { createLoaders } from './loaders.js';
 
 /**
  * The GraphQL side of the watch stream: which stored events each subscription field receives,
@@ -195,11 +196,6 @@ async function open<K extends string>(ctx: Context, options: OpenOptions<K>): Pr
 function viewerOf(ctx: Context): Viewer {
   if (!ctx.viewer) throw new ForbiddenError('Authentication required');
   return ctx.viewer;
-}
-
-/** Model-only messages (prompt scaffolding, summaries) are not part of the transcript users see. */
-function seesMessage(viewer: Viewer, message: MessageRow | null): boolean {
-  return message !== null && (message.visibility !== 'model' || viewer.isAdmin || viewer.isWorker);
 }
 
 /** `chatWatch`: the viewer's chats; admins every user's with `allUsers`. */
