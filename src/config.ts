@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { defaultLogLevel, LOG_LEVELS } from './logger.js';
 
 /** Validated process configuration, read once from the environment. */
 export interface Config {
@@ -26,7 +27,8 @@ export interface Config {
   graphqlJit: boolean;
 }
 
-class ConfigError extends Error {}
+/** A bad environment value: reported as one line, exit 1. */
+export class ConfigError extends Error {}
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
@@ -53,12 +55,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError('DATABASE_URL must be a postgres:// or postgresql:// URL');
   }
+  if (env.LOG_LEVEL && !(LOG_LEVELS as readonly string[]).includes(env.LOG_LEVEL)) {
+    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${env.LOG_LEVEL}"`);
+  }
   return {
     databaseUrl,
     port: int(env, 'PORT', 4000, 0, 65535),
     host: env.HOST || '127.0.0.1',
     dataDir: resolve(env.CHATGRAPH_DATA_DIR || '.chatgraph'),
-    logLevel: env.LOG_LEVEL || (env.CI ? 'warn' : 'info'),
+    logLevel: defaultLogLevel(env),
     graphiql: bool(env, 'GRAPHIQL', !production),
     production,
     dbPoolSize: int(env, 'DB_POOL_SIZE', 10, 1, 200),
