@@ -331,7 +331,9 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
-  const message = err instanceof Error ? err.message : String(err);
+  let message = err instanceof Error ? err.message : String(err);
+  // node:util parseArgs explains a bad option over several lines; the first says what is wrong.
+  if ((err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) message = message.split('\n')[0]!;
   process.stderr.write(`chatgraph: ${message}\n`);
   process.exit(1);
 });

@@ -83,7 +83,16 @@ export function buildApp(options: AppOptions): App {
     ],
   });
   const server = createServer(yoga);
-  const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: options.config.maxBodyBytes });
+  // Upgrades are routed by hand (noServer) so the WebSocket server never re-emits the HTTP
+  // server's errors: a port in use is reported once, by start(), not also as a ws stack trace.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: options.config.maxBodyBytes });
+  server.on('upgrade', (request, socket, head) => {
+    if (new URL(request.url ?? '/', 'http://localhost').pathname !== yoga.graphqlEndpoint) {
+      socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
+  });
 
   const shared = new SharedSubscriptions();
   if (process.env.CHATGRAPH_WS_CORK !== '0') wss.on('connection', coalesceWrites);

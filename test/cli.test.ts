@@ -1,4 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -146,6 +147,24 @@ describe('chatgraph CLI on the embedded database', () => {
     again.child.kill('SIGTERM');
     await expectCleanExit(again);
     expect(ourPostgres()).toEqual([]);
+  });
+
+  it('a port in use fails with one line and leaves no embedded Postgres behind', async () => {
+    const blocker = createServer();
+    const port = await new Promise<number>((resolve) => blocker.listen(0, '127.0.0.1', () => resolve((blocker.address() as AddressInfo).port)));
+    try {
+      const child = spawn(process.execPath, [join(root, 'bin/chatgraph.js'), 'start'], { env: { ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+      children.push(child);
+      let stderr = '';
+      child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+      const code = await exited(child);
+      // Progress lines come first; the failure is the last line, and the only one that is not progress.
+      const failures = stderr.trim().split('\n').filter((line) => !/…$/.test(line));
+      expect({ code, failures }).toEqual({ code: 1, failures: [`chatgraph: cannot listen on 127.0.0.1:${port}: the port is already in use (set PORT to another port)`] });
+      expect(ourPostgres()).toEqual([]);
+    } finally {
+      blocker.close();
+    }
   });
 
   it('bad commands fail with one line and a non-zero status', () => {
