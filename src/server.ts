@@ -10,7 +10,8 @@ import type { AppServices, Context } from './context.js';
 import { startStaleRunReclaimer, type StaleRunReclaimer } from './db/staleRuns.js';
 import { EventStream, type EventStreamOptions } from './eventStream.js';
 import { logger } from './logger.js';
-import { createChatgraphYoga, tokenFromConnectionParams, type ChatgraphYoga, type GraphiqlDefaults } from './yoga.js';
+import type { GraphiqlDefaults } from './graphiql.js';
+import { createChatgraphYoga, tokenFromConnectionParams, type ChatgraphYoga } from './yoga.js';
 
 /** A running (or startable) chatgraph HTTP + WebSocket server. */
 export interface App {
