@@ -25,6 +25,10 @@ export interface Config {
   wsKeepAliveMs: number;
   /** Compile queries and mutations with graphql-jit (subscriptions always use graphql-js). */
   graphqlJit: boolean;
+  /** Serve Prometheus metrics at /metrics. */
+  metrics: boolean;
+  /** OpenTelemetry spans per operation: off, to the globally registered SDK, or to the console. */
+  tracing: 'off' | 'global' | 'console';
 }
 
 /** A bad environment value: reported as one line, exit 1. */
@@ -46,6 +50,13 @@ function bool(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean 
   if (/^(1|true|yes|on)$/i.test(raw)) return true;
   if (/^(0|false|no|off)$/i.test(raw)) return false;
   throw new ConfigError(`${name} must be a boolean (true/false), got "${raw}"`);
+}
+
+function oneOf<T extends string>(env: NodeJS.ProcessEnv, name: string, values: readonly T[], fallback: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!(values as readonly string[]).includes(raw)) throw new ConfigError(`${name} must be one of ${values.join(', ')}, got "${raw}"`);
+  return raw as T;
 }
 
 /** Reads and validates the environment; throws a one-line error on a bad value. */
@@ -74,5 +85,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     eventPruneIntervalSeconds: int(env, 'EVENT_PRUNE_INTERVAL_SECONDS', 3600, 1, 86_400 * 7),
     wsKeepAliveMs: int(env, 'WS_KEEPALIVE_MS', 12_000, 1000, 600_000),
     graphqlJit: bool(env, 'GRAPHQL_JIT', true),
+    metrics: bool(env, 'METRICS', true),
+    tracing: oneOf(env, 'TRACING', ['off', 'global', 'console'] as const, 'off'),
   };
 }

@@ -10,6 +10,7 @@ import { startStaleRunReclaimer, type StaleRunReclaimer } from './db/staleRuns.j
 import { SharedExecutions } from './events/sharedExecutions.js';
 import { EventStream, type EventStreamOptions } from './events/stream.js';
 import { logger } from './logger.js';
+import { registerMetricsSource } from './metrics.js';
 import type { GraphiqlDefaults } from './graphiql.js';
 import { createChatgraphYoga, tokenFromConnectionParams, type ChatgraphYoga } from './yoga.js';
 
@@ -167,7 +168,8 @@ export function buildApp(options: AppOptions): App {
 
   let reclaimer: StaleRunReclaimer | undefined;
   let stopping: Promise<void> | undefined;
-  return {
+  let unregisterMetrics: (() => void) | undefined;
+  const app: App = {
     yoga,
     server,
     eventStream,
@@ -187,10 +189,17 @@ export function buildApp(options: AppOptions): App {
         });
       });
       const [url] = await Promise.all([listening, eventStream.start()]);
+      unregisterMetrics ??= registerMetricsSource({
+        webSocketConnections: () => wss.clients.size,
+        subscriptions: () => app.liveSubscriptions,
+        listenConnects: () => eventStream.listener.connectCount,
+        pool: () => ({ total: options.db.$pool.totalCount, idle: options.db.$pool.idleCount, waiting: options.db.$pool.waitingCount }),
+      });
       return url;
     },
     stop() {
       stopping ??= (async () => {
+        unregisterMetrics?.();
         await reclaimer?.stop();
         // WebSocket clients first: a 1001 close makes them reconnect (to another replica) and
         // resubscribe. Then the hub ends what is left (SSE streams), so server.close() is not
@@ -214,4 +223,5 @@ export function buildApp(options: AppOptions): App {
       return stopping;
     },
   };
+  return app;
 }

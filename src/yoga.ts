@@ -3,11 +3,15 @@ import { useGraphQlJit } from '@envelop/graphql-jit';
 import { PothosValidationError } from '@pothos/core';
 import { getOperationAST, GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
 import { createYoga, maskError as yogaMaskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import type { Logger } from 'pino';
 import { bearerToken } from './auth/viewer.js';
 import { createContext, tokenFromRequest, type AppServices, type Context } from './context.js';
 import { ping } from './db/index.js';
 import { graphiqlPlugin, type GraphiqlDefaults } from './graphiql.js';
 import { logger } from './logger.js';
+import { metricsPlugin } from './metrics.js';
+import { operationLogPlugin } from './operationLog.js';
+import { tracingPlugin } from './tracing.js';
 import { DomainError } from './resolvers/errors.js';
 import { schema } from './schema/index.js';
 
@@ -19,6 +23,8 @@ export interface ServerContext {
 export interface YogaOptions {
   services: AppServices;
   graphiql?: GraphiqlDefaults;
+  /** Where operation log lines go (default: the process logger). */
+  logger?: Logger;
   /** Extra readiness checks (the LISTEN connection, later); each throws when not ready. */
   readinessChecks?: Array<() => Promise<void>>;
 }
@@ -110,6 +116,9 @@ export function createChatgraphYoga(options: YogaOptions): ChatgraphYoga {
       blockFieldSuggestion: { enabled: config.production },
     }),
   ];
+  plugins.unshift(operationLogPlugin(options.logger ?? logger) as Plugin);
+  if (config.metrics) plugins.unshift(metricsPlugin());
+  if (config.tracing !== 'off') plugins.push(tracingPlugin(config.tracing));
   if (config.graphiql) plugins.unshift(graphiqlPlugin('/graphql', options.graphiql));
   else plugins.push(disableIntrospection);
   if (config.graphqlJit) {

@@ -1,5 +1,6 @@
 import { decodeEventCursor, encodeEventCursor, EventCursorExpiredError } from './cursor.js';
 import type { EventSource } from './listener.js';
+import { recordEventsDelivered } from '../metrics.js';
 import {
   comparePositions, positionOf, type EventFilter, type EventPosition, type EventRow, type EventLogRepository,
 } from './log.js';
@@ -190,6 +191,7 @@ export class EventHub<T = EventRow> {
         return;
       }
       for (const [sub, mine] of recipients) sub.push(mine.map((e) => items.get(e)!));
+      recordEventsDelivered(events, [...recipients.values()].reduce((n, mine) => n + mine.length, 0));
     });
   }
 }
