@@ -9,6 +9,7 @@ import type { AppServices, Context } from './context.js';
 import { startStaleRunReclaimer, type StaleRunReclaimer } from './db/staleRuns.js';
 import { SharedExecutions } from './events/sharedExecutions.js';
 import { EventStream, type EventStreamOptions } from './events/stream.js';
+import type { Logger } from 'pino';
 import { logger } from './logger.js';
 import { registerMetricsSource } from './metrics.js';
 import type { GraphiqlDefaults } from './graphiql.js';
@@ -36,6 +37,8 @@ export interface AppOptions extends AppServices {
    */
   reclaimStaleRuns?: boolean;
   eventStream?: EventStreamOptions;
+  /** Where the per-operation log lines go (default: the process logger). */
+  operationLogger?: Logger;
 }
 
 /** The envelop-wrapped execute/subscribe pair, carried to graphql-ws through rootValue. */
@@ -78,6 +81,7 @@ export function buildApp(options: AppOptions): App {
   const yoga = createChatgraphYoga({
     services,
     graphiql: options.graphiql,
+    logger: options.operationLogger,
     readinessChecks: [
       async () => {
         if (!eventStream.isHealthy()) throw new Error('event listener not connected');
