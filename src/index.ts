@@ -80,6 +80,23 @@ async function demoTokens(database: Database, config: Config, seedRequested: boo
   return null;
 }
 
+/**
+ * Under `npx chatgraph start` npm runs this process below `sh -c`, and npm passes a SIGTERM only
+ * to that shell, which dies without passing it on: the server would keep running, orphaned.
+ * So under npm the server also stops when its parent goes. (`npm start` execs node, so there the
+ * signal arrives directly.) Never outside npm: a server started by a script that then exits must
+ * keep running.
+ */
+function followParent(onExit: () => void): void {
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(timer);
+    onExit();
+  }, 250);
+  timer.unref();
+}
+
 /** Progress of a slow first start, for the person watching the terminal (stderr keeps stdout scriptable). */
 function progress(line: string): void {
   process.stderr.write(`chatgraph: ${line}\n`);
@@ -143,6 +160,7 @@ async function start(config: Config, seedRequested: boolean, demo: boolean): Pro
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  if (process.env.npm_command) followParent(() => void shutdown('parent exited'));
 
   let url: string;
   try {

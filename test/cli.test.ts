@@ -27,7 +27,12 @@ function cli(args: string[]) {
 }
 
 function startServer(...flags: string[]): Promise<Started> {
-  const child = spawn(process.execPath, [join(root, 'bin/chatgraph.js'), 'start', ...flags], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  return launch(process.execPath, [join(root, 'bin/chatgraph.js'), 'start', ...flags]);
+}
+
+/** Starts the server through any launcher (node, npm start, npx) and resolves once it serves. */
+function launch(command: string, args: string[]): Promise<Started> {
+  const child = spawn(command, args, { env, cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let out = '';
   let err = '';
@@ -55,6 +60,21 @@ function exited(child: ChildProcess): Promise<number | null> {
 async function expectCleanExit(s: Started): Promise<void> {
   const code = await exited(s.child);
   expect({ code, output: code === 0 ? '' : s.output() }).toEqual({ code: 0, output: '' });
+}
+
+/** Every process of ours still alive: npm, sh, node (by their environment) and Postgres (by its data dir). */
+function ourProcesses(): string[] {
+  return readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p) && Number(p) !== process.pid)
+    .flatMap((pid) => {
+      try {
+        const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+        const environ = readFileSync(`/proc/${pid}/environ`, 'utf8');
+        return cmdline.includes(dataDir) || environ.split('\0').includes(`CHATGRAPH_DATA_DIR=${dataDir}`) ? [`${pid} ${cmdline.replaceAll('\0', ' ').trim()}`] : [];
+      } catch {
+        return [];
+      }
+    });
 }
 
 /** Pids of postgres processes serving our data directory. */
@@ -147,6 +167,20 @@ describe('chatgraph CLI on the embedded database', () => {
     again.child.kill('SIGTERM');
     await expectCleanExit(again);
     expect(ourPostgres()).toEqual([]);
+  });
+
+  it.each([
+    ['npm start', 'SIGTERM', 'npm', ['start']],
+    ['npx chatgraph start', 'SIGTERM', 'npx', ['chatgraph', 'start']],
+    ['npm start', 'SIGINT', 'npm', ['start']],
+  ] as const)('%s: %s to the started PID stops everything (no orphaned node or Postgres)', async (_name, signal, command, args) => {
+    const s = await launch(command, [...args]);
+    expect((await viewer(s.url, s.tokens.alice)).data).toEqual({ viewer: { username: 'alice' } });
+    s.child.kill(signal);
+    await exited(s.child);
+    // npm exits once its child did; anything below it must be gone by then or very soon after.
+    await expect.poll(ourProcesses, { timeout: 15_000, interval: 250 }).toEqual([]);
+    expect((await fetch(s.url.replace('/graphql', '/ready')).catch((err: Error) => err)) instanceof Error).toBe(true);
   });
 
   it('a port in use fails with one line and leaves no embedded Postgres behind', async () => {
