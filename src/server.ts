@@ -11,8 +11,11 @@ import type { AppServices, Context } from './context.js';
 import { startStaleRunReclaimer, type StaleRunReclaimer } from './db/staleRuns.js';
 import { SharedExecutions } from './events/sharedExecutions.js';
 import { EventStream, type EventStreamOptions } from './events/stream.js';
+import type { Logger } from 'pino';
 import { logger } from './logger.js';
-import { createChatgraphYoga, tokenFromConnectionParams, type ChatgraphYoga, type GraphiqlDefaults } from './yoga.js';
+import { registerMetricsSource } from './metrics.js';
+import type { GraphiqlDefaults } from './graphiql.js';
+import { createChatgraphYoga, tokenFromConnectionParams, type ChatgraphYoga } from './yoga.js';
 
 /** A running (or startable) chatgraph HTTP + WebSocket server. */
 export interface App {
@@ -36,6 +39,8 @@ export interface AppOptions extends AppServices {
    */
   reclaimStaleRuns?: boolean;
   eventStream?: EventStreamOptions;
+  /** Where the per-operation log lines go (default: the process logger). */
+  operationLogger?: Logger;
 }
 
 /** The envelop-wrapped execute/subscribe pair, carried to graphql-ws through rootValue. */
@@ -78,6 +83,7 @@ export function buildApp(options: AppOptions): App {
   const yoga = createChatgraphYoga({
     services,
     graphiql: options.graphiql,
+    logger: options.operationLogger,
     readinessChecks: [
       async () => {
         if (!eventStream.isHealthy()) throw new Error('event listener not connected');
@@ -85,7 +91,16 @@ export function buildApp(options: AppOptions): App {
     ],
   });
   const server = createServer(yoga);
-  const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: options.config.maxBodyBytes });
+  // Upgrades are routed by hand (noServer) so the WebSocket server never re-emits the HTTP
+  // server's errors: a port in use is reported once, by start(), not also as a ws stack trace.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: options.config.maxBodyBytes });
+  server.on('upgrade', (request, socket, head) => {
+    if (new URL(request.url ?? '/', 'http://localhost').pathname !== yoga.graphqlEndpoint) {
+      socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
+  });
 
   const shared = new SharedExecutions<ExecutionResult>({
     overflow: () => ({ errors: [new GraphQLError('Subscriber fell too far behind; resubscribe', { extensions: { code: ERROR_CODES.SUBSCRIPTION_OVERFLOW } })] }),
@@ -165,7 +180,8 @@ export function buildApp(options: AppOptions): App {
 
   let reclaimer: StaleRunReclaimer | undefined;
   let stopping: Promise<void> | undefined;
-  return {
+  let unregisterMetrics: (() => void) | undefined;
+  const app: App = {
     yoga,
     server,
     eventStream,
@@ -185,10 +201,17 @@ export function buildApp(options: AppOptions): App {
         });
       });
       const [url] = await Promise.all([listening, eventStream.start()]);
+      unregisterMetrics ??= registerMetricsSource({
+        webSocketConnections: () => wss.clients.size,
+        subscriptions: () => app.liveSubscriptions,
+        listenConnects: () => eventStream.listener.connectCount,
+        pool: () => ({ total: options.db.$pool.totalCount, idle: options.db.$pool.idleCount, waiting: options.db.$pool.waitingCount }),
+      });
       return url;
     },
     stop() {
       stopping ??= (async () => {
+        unregisterMetrics?.();
         await reclaimer?.stop();
         // WebSocket clients first: a 1001 close makes them reconnect (to another replica) and
         // resubscribe. Then the hub ends what is left (SSE streams), so server.close() is not
@@ -212,4 +235,5 @@ export function buildApp(options: AppOptions): App {
       return stopping;
     },
   };
+  return app;
 }
