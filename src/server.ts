@@ -4,7 +4,11 @@ import { GraphQLError, type ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { AuthError, authenticate } from './auth/viewer.js';
+import { AuthError } from './auth/viewer.js';
+import { authenticateFrom } from './context.js';
+import { UserConnections } from './limits/connections.js';
+import { costError } from './limits/cost.js';
+import { RateLimits } from './limits/rateLimits.js';
 import { SharedSubscriptions } from './sharedSubscriptions.js';
 import type { AppServices, Context } from './context.js';
 import { startStaleRunReclaimer, type StaleRunReclaimer } from './db/staleRuns.js';
@@ -72,9 +76,12 @@ function coalesceWrites(socket: WebSocket): void {
 export function buildApp(options: AppOptions): App {
   // One listener + hub per process, whatever the number of subscriptions (DESIGN 6).
   const events = new EventStream(options.db, options.config, options.eventStream);
-  const services: AppServices = { db: options.db, config: options.config, events: events.hub };
+  const limits = options.limits ?? new RateLimits(options.config);
+  const services: AppServices = { db: options.db, config: options.config, events: events.hub, limits };
+  const connections = new UserConnections(options.config.maxConnectionsPerUser);
   const yoga = createChatgraphYoga({
     services,
+    connections,
     graphiql: options.graphiql,
     readinessChecks: [
       async () => {
@@ -82,10 +89,13 @@ export function buildApp(options: AppOptions): App {
       },
     ],
   });
-  const server = createServer(yoga);
+  // Slowloris: a client must send its headers within headersTimeoutMs and its whole request
+  // within twice that; Node checks every second (its default check runs every 30 s).
+  const server = createServer({ headersTimeout: options.config.headersTimeoutMs, requestTimeout: options.config.headersTimeoutMs * 2, connectionsCheckingInterval: 1000 }, yoga);
   const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: options.config.maxBodyBytes });
 
   const shared = new SharedSubscriptions();
+  const socketUsers = new WeakMap<object, string>();
   if (process.env.CHATGRAPH_WS_CORK !== '0') wss.on('connection', coalesceWrites);
   // The WebSocket transport runs the same envelop plugins as HTTP (yoga.getEnveloped).
   const wsServer = useServer(
@@ -99,12 +109,29 @@ export function buildApp(options: AppOptions): App {
         return key === null ? root.subscribe(args) : shared.subscribe(key, async () => root.subscribe(args));
       },
       onConnect: async (ctx) => {
+        let userId: string;
         try {
-          await authenticate(services.db, tokenFromConnectionParams(ctx.connectionParams));
-          return true;
+          userId = (await authenticateFrom(services, tokenFromConnectionParams(ctx.connectionParams), ctx.extra.request.socket.remoteAddress ?? null)).user.id;
         } catch (err) {
           if (err instanceof AuthError) return false; // graphql-ws closes with 4403 Forbidden
+          if (err instanceof GraphQLError && err.extensions.code === 'RATE_LIMITED') {
+            ctx.extra.socket.close(4429, 'Too many failed authentications; retry later');
+            return false;
+          }
           throw err;
+        }
+        if (!connections.acquire(userId)) {
+          ctx.extra.socket.close(4429, `Too many connections for this user (limit ${connections.limit})`);
+          return false;
+        }
+        socketUsers.set(ctx.extra.socket, userId);
+        return true;
+      },
+      onClose: (ctx) => {
+        const userId = socketUsers.get(ctx.extra.socket);
+        if (userId !== undefined) {
+          socketUsers.delete(ctx.extra.socket);
+          connections.release(userId);
         }
       },
       onSubscribe: async (ctx, _id, payload) => {
@@ -126,8 +153,16 @@ export function buildApp(options: AppOptions): App {
         } catch (err) {
           return [err instanceof GraphQLError ? err : new GraphQLError('Syntax error')];
         }
-        const errors = validate(schema, document);
-        if (errors.length > 0) return errors;
+        // Every limit rejection is an `error` message for this operation, never a socket close:
+        // a limit rule that throws (armor's, past its threshold) is caught like one that reports.
+        try {
+          const errors = validate(schema, document);
+          if (errors.length > 0) return errors;
+        } catch (err) {
+          return [err instanceof GraphQLError ? err : new GraphQLError('Invalid document')];
+        }
+        const tooExpensive = costError(schema, document, payload.variables ?? undefined, payload.operationName, options.config.maxCost);
+        if (tooExpensive) return [tooExpensive];
         let contextValue;
         try {
           // Re-checks the token on every subscribe: a token revoked after connect stops working.

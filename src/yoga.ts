@@ -5,8 +5,11 @@ import { PothosValidationError } from '@pothos/core';
 import { getOperationAST, GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
 import { createYoga, maskError as yogaMaskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { bearerToken } from './auth/viewer.js';
+import type { IncomingMessage } from 'node:http';
 import { createContext, tokenFromRequest, type AppServices, type Context } from './context.js';
 import { ping } from './db/index.js';
+import { UserConnections } from './limits/connections.js';
+import { bodyLimitPlugin, costLimitPlugin, documentNestingPlugin, responseBudgetPlugin, sseConnectionsPlugin } from './limits/yogaPlugins.js';
 import { logger } from './logger.js';
 import { DomainError } from './resolvers/errors.js';
 import { schema } from './schema/index.js';
@@ -20,6 +23,8 @@ export interface GraphiqlDefaults {
 /** Server-level context: an HTTP request, or the connection params of a graphql-ws socket. */
 export interface ServerContext {
   connectionParams?: Record<string, unknown>;
+  /** The Node request (HTTP, or the WebSocket upgrade): its socket gives the client address. */
+  req?: IncomingMessage;
 }
 
 export interface YogaOptions {
@@ -27,6 +32,8 @@ export interface YogaOptions {
   graphiql?: GraphiqlDefaults;
   /** Extra readiness checks (the LISTEN connection, later); each throws when not ready. */
   readinessChecks?: Array<() => Promise<void>>;
+  /** Live channels per user, shared with the WebSocket server (one per app). */
+  connections?: UserConnections;
 }
 
 export type ChatgraphYoga = YogaServerInstance<ServerContext, Context>;
@@ -57,23 +64,6 @@ function readinessPlugin(services: AppServices, checks: Array<() => Promise<void
   };
 }
 
-/** Rejects bodies above the limit before they are read (413), by declared length. */
-function bodyLimitPlugin(maxBytes: number): Plugin {
-  return {
-    onRequest({ request, endResponse, fetchAPI }) {
-      const length = Number(request.headers.get('content-length') ?? 0);
-      if (length > maxBytes) {
-        endResponse(
-          fetchAPI.Response.json(
-            { errors: [{ message: `Request body too large (limit ${maxBytes} bytes)`, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] },
-            { status: 413 },
-          ),
-        );
-      }
-    },
-  };
-}
-
 /**
  * Expected failures keep their message and get `extensions.code`; everything else (database
  * errors included) becomes "Unexpected error." and is logged, so no SQL text reaches a client.
@@ -82,7 +72,7 @@ export function maskError(error: unknown, message: string): Error {
   const original = error instanceof GraphQLError ? error.originalError : error;
   const at = error instanceof GraphQLError ? { nodes: error.nodes, path: error.path } : {};
   if (original instanceof DomainError) {
-    return new GraphQLError(original.message, { ...at, extensions: { code: original.code } });
+    return new GraphQLError(original.message, { ...at, extensions: { code: original.code, ...original.extensions } });
   }
   if (original instanceof PothosValidationError) {
     return new GraphQLError(original.message, { ...at, extensions: { code: 'BAD_USER_INPUT' } });
@@ -107,14 +97,19 @@ export function createChatgraphYoga(options: YogaOptions): ChatgraphYoga {
   const plugins: Plugin[] = [
     readinessPlugin(services, options.readinessChecks ?? []),
     bodyLimitPlugin(config.maxBodyBytes),
+    documentNestingPlugin(),
     EnvelopArmorPlugin({
       maxDepth: { n: 12 },
       maxAliases: { n: 15 },
       maxTokens: { n: 2000 },
       maxDirectives: { n: 20 },
-      costLimit: { maxCost: 10_000, objectCost: 2, scalarCost: 1, depthCostFactor: 1.5 },
+      // Cost is counted by costLimitPlugin, which multiplies by list sizes (armor's does not).
+      costLimit: { enabled: false },
       blockFieldSuggestion: { enabled: config.production },
     }),
+    costLimitPlugin(config.maxCost),
+    responseBudgetPlugin,
+    sseConnectionsPlugin(options.connections ?? new UserConnections(config.maxConnectionsPerUser)),
   ];
   if (!config.graphiql) plugins.push(disableIntrospection);
   if (config.graphqlJit) {
@@ -156,7 +151,7 @@ export function createChatgraphYoga(options: YogaOptions): ChatgraphYoga {
       : false,
     renderGraphiQL,
     plugins,
-    context: ({ request, connectionParams }) =>
-      createContext(services, connectionParams ? tokenFromConnectionParams(connectionParams) : tokenFromRequest(request)),
+    context: ({ request, connectionParams, req }) =>
+      createContext(services, connectionParams ? tokenFromConnectionParams(connectionParams) : tokenFromRequest(request), req?.socket?.remoteAddress ?? null),
   });
 }

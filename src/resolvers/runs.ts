@@ -153,14 +153,21 @@ export async function appendChatMessages(
     throw new ValidationError(`messages must hold 1-${MAX_APPEND_MESSAGES} messages`, 'messages');
   }
   const rows = input.messages.map(checkMessage);
+  // One point per message (tool results included), taken before any statement runs.
+  await ctx.limits?.take('appends', ctx.viewer!.user.id, rows.length);
   const result = await ctx.db.tx('appendChatMessages', async (t) => {
     const chat = await lockOwnedRun(t, input.chatId, workerId);
     for (const row of rows) if (row.role === 'assistant') row.model_config_id ??= chat.last_model_config_id;
     const configs = await modelsOf(t, rows);
-    for (const row of rows) {
+    for (const [i, row] of rows.entries()) {
       if (row.role !== 'assistant') continue;
       const usage = { inputTokens: row.input_tokens, outputTokens: row.output_tokens, cacheReadTokens: row.cache_read_tokens, cacheCreationTokens: row.cache_creation_tokens };
-      row.total_cost_micros = messageCostMicros(usage, configs.get(row.model_config_id!) ?? null);
+      try {
+        row.total_cost_micros = messageCostMicros(usage, configs.get(row.model_config_id!) ?? null);
+      } catch (err) {
+        if (err instanceof RangeError) throw new ValidationError(`messages[${i}].usage: the message's cost exceeds a 64-bit integer of micro-USD`, `messages[${i}].usage`);
+        throw err;
+      }
     }
     const turnModel = rows.findLast((r) => r.model_config_id !== null)?.model_config_id ?? null;
     const messages = await t.messages.insert(chat.id, rows, turnModel);
