@@ -33,8 +33,8 @@ function estimate({ type, field, args, childComplexity }: ComplexityEstimatorArg
   let items = 1;
   const page = args.first ?? args.last;
   if (getNamedType(field.type).name.endsWith('Connection')) items = typeof page === 'number' && page > 0 ? Math.min(page, 100) : DEFAULT_PAGE;
-  else if (isList(field.type)) items = LIST_SIZES[`${type.name}.${field.name}`] ?? DEFAULT_LIST;
-  else if (typeof args.limit === 'number' && args.limit > 0) items = args.limit;
+  // A connection's `nodes`/`edges` are its page, already counted on the connection field.
+  else if (isList(field.type) && !type.name.endsWith('Connection')) items = LIST_SIZES[`${type.name}.${field.name}`] ?? DEFAULT_LIST;
   return items * (1 + childComplexity);
 }
 
