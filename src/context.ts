@@ -2,10 +2,10 @@ import { GraphQLError } from 'graphql';
 import { AuthError, authenticate, bearerToken, type Viewer } from './auth/viewer.js';
 import type { Config } from './config.js';
 import type { Db } from './db/index.js';
+import type { ChatEventHub } from './events/payload.js';
 import type { RateLimits } from './limits/rateLimits.js';
 import { ResponseBudget } from './limits/responseBudget.js';
 import { RateLimitedError } from './resolvers/errors.js';
-import type { ChatEventHub } from './resolvers/events.js';
 import { createLoaders, type Loaders } from './resolvers/loaders.js';
 
 /** Long-lived services shared by every request of one server. */
@@ -13,7 +13,7 @@ export interface AppServices {
   db: Db;
   config: Config;
   /** The process's watch stream (absent where nothing serves subscriptions, e.g. CLI commands). */
-  events?: ChatEventHub;
+  eventHub?: ChatEventHub;
   /** Per-user and per-address rate limiters (absent: no rate limits, e.g. CLI commands). */
   limits?: RateLimits;
 }
