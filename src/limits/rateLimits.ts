@@ -43,12 +43,12 @@ export class RateLimits {
     }
   }
 
-  /** Seconds until `key` may try again when it is over the limit, else null (does not take a point). */
+  /** Seconds until `key` may try again once it has used up its points, else null (does not take a point). */
   async blockedFor(kind: RateLimitKind, key: string): Promise<number | null> {
     const limiter = this.limiters[kind];
     if (!limiter) return null;
     const res = await limiter.get(key);
-    if (!res || res.consumedPoints <= limiter.points) return null;
+    if (!res || res.consumedPoints < limiter.points) return null;
     return Math.max(1, Math.ceil(res.msBeforeNext / 1000));
   }
 
