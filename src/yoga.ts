@@ -9,7 +9,7 @@ import type { IncomingMessage } from 'node:http';
 import { createContext, tokenFromRequest, type AppServices, type Context } from './context.js';
 import { ping } from './db/index.js';
 import { UserConnections } from './limits/connections.js';
-import { bodyLimitPlugin, costLimitPlugin, documentNestingPlugin, responseBudgetPlugin, sseConnectionsPlugin } from './limits/yogaPlugins.js';
+import { bodyLimitPlugin, costLimitPlugin, documentNestingPlugin, queryStringPlugin, responseBudgetPlugin, sseConnectionsPlugin } from './limits/yogaPlugins.js';
 import { logger } from './logger.js';
 import { DomainError } from './resolvers/errors.js';
 import { schema } from './schema/index.js';
@@ -97,6 +97,7 @@ export function createChatgraphYoga(options: YogaOptions): ChatgraphYoga {
   const plugins: Plugin[] = [
     readinessPlugin(services, options.readinessChecks ?? []),
     bodyLimitPlugin(config.maxBodyBytes),
+    queryStringPlugin,
     documentNestingPlugin(),
     EnvelopArmorPlugin({
       maxDepth: { n: 12 },
@@ -135,7 +136,7 @@ export function createChatgraphYoga(options: YogaOptions): ChatgraphYoga {
       // Yoga reports every error it re-wraps; expected (domain, input) errors are not server errors.
       error: (...args) => {
         const first = args[0] as { originalError?: unknown } | undefined;
-        const expected = first instanceof DomainError || first?.originalError instanceof DomainError || first instanceof PothosValidationError;
+        const expected = first instanceof DomainError || first?.originalError instanceof DomainError || first instanceof PothosValidationError || first?.originalError instanceof PothosValidationError;
         if (expected) logger.debug(args.map(String).join(' '));
         else logger.error(args.map(String).join(' '));
       },

@@ -63,6 +63,27 @@ export function bodyLimitPlugin(maxBytes: number): Plugin {
 }
 
 /**
+ * GET (and SSE) requests carry `variables` and `extensions` as JSON in the query string; yoga
+ * would fail on a malformed one with an internal error, so it is a 400 here.
+ */
+export const queryStringPlugin: Plugin = {
+  onRequest({ url, endResponse, fetchAPI }) {
+    for (const name of ['variables', 'extensions']) {
+      const raw = url.searchParams.get(name);
+      if (raw === null || raw === '') continue;
+      try {
+        JSON.parse(raw);
+      } catch {
+        endResponse(
+          fetchAPI.Response.json({ errors: [{ message: `"${name}" in the query string is not valid JSON`, extensions: { code: 'BAD_REQUEST' } }] }, { status: 400 }),
+        );
+        return;
+      }
+    }
+  },
+};
+
+/**
  * Documents nested deeper than MAX_DOCUMENT_NESTING are a syntax error before the recursive
  * parser sees them (2,000 nested `[` in a 2 KB document would overflow its stack: a 500).
  * The lexer is iterative; a document it has accepted is remembered, so hot documents are
