@@ -38,13 +38,26 @@ function estimate({ type, field, args, childComplexity }: ComplexityEstimatorArg
   return items * (1 + childComplexity);
 }
 
+// Yoga reuses one parsed DocumentNode per distinct document, so costs are remembered per
+// document and variables (a few variable sets each): a hot dashboard query is costed once.
+const remembered = new WeakMap<DocumentNode, Map<string, number | null>>();
+
 /** The operation's cost with its variables; null when it cannot be computed (bad variables: execution reports them). */
 export function operationCost(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | undefined, operationName?: string | null): number | null {
+  let byVariables = remembered.get(document);
+  const key = `${operationName ?? ''}\u0000${JSON.stringify(variables ?? {})}`;
+  const known = byVariables?.get(key);
+  if (known !== undefined) return known;
+  let cost: number | null;
   try {
-    return getComplexity({ schema, query: document, variables: variables ?? {}, operationName: operationName ?? undefined, estimators: [estimate] });
+    cost = getComplexity({ schema, query: document, variables: variables ?? {}, operationName: operationName ?? undefined, estimators: [estimate] });
   } catch {
-    return null;
+    cost = null;
   }
+  if (!byVariables) remembered.set(document, (byVariables = new Map()));
+  if (byVariables.size >= 32) byVariables.clear();
+  if (key.length < 2000) byVariables.set(key, cost);
+  return cost;
 }
 
 /** A COST_LIMIT_EXCEEDED error when the operation costs more than `max`, else null. */
