@@ -136,6 +136,27 @@ describe('connections are bounded', () => {
     b.ws.close();
   });
 
+  it('an SSE stream holds a slot until it is closed', async () => {
+    const ws = await wsConnect(server.wsUrl, alice.token);
+    const abort = new AbortController();
+    const sse = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${alice.token}` },
+      body: JSON.stringify({ query: 'subscription { chatWatch { kind } }' }),
+      signal: abort.signal,
+    });
+    expect(sse.status).toBe(200);
+    await expect.poll(() => server.app.liveSubscriptions, { timeout: 5000 }).toBeGreaterThanOrEqual(1);
+    expect((await wsConnect(server.wsUrl, alice.token)).outcome).toBe(4429);
+    abort.abort();
+    await expect.poll(async () => {
+      const c = await wsConnect(server.wsUrl, alice.token);
+      c.ws.close();
+      return c.outcome;
+    }, { timeout: 5000 }).toBe('acked');
+    ws.ws.close();
+  });
+
   it('a WebSocket that never sends connection_init is closed with 4408', async () => {
     const started = Date.now();
     const { outcome } = await wsConnect(server.wsUrl, null, false);

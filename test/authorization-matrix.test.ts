@@ -225,7 +225,8 @@ describe('authorization matrix (every root field × every principal)', () => {
     const failures: string[] = [];
     let cells = 0;
     for (const [field, row] of Object.entries(ROWS)) {
-      for (const principal of PRINCIPALS) {
+      // The principals of one row run concurrently: each cell has its own target rows.
+      await Promise.all(PRINCIPALS.map(async (principal) => {
         const index = { anonymous: 0, owner: 1, other: 2, admin: 3, worker: 4, wrongScope: 5 }[principal as string];
         const expected: Outcome = index === undefined ? 'unauthenticated' : row.expect[index]!;
         const tgt = await target(field);
@@ -243,11 +244,11 @@ describe('authorization matrix (every root field × every principal)', () => {
         }
         cells++;
         if (actual !== expected) failures.push(`${field} × ${principal}: expected ${expected}, got ${actual}`);
-      }
+      }));
     }
     console.log(`authorization matrix: ${Object.keys(ROWS).length} root fields × ${PRINCIPALS.length} principals = ${cells} cells, ${failures.length} violations`);
     expect(failures).toEqual([]);
-  });
+  }, 180_000);
 
   it('"not yours" and "does not exist" get the same answer, through chat, node (any type\'s id) and mutations', async () => {
     const tgt = await target('cross-user');
