@@ -34,6 +34,7 @@ export interface Config {
   headersTimeoutMs: number;
   /** Per-user rate limits; 0 turns one off. */
   rateSendsPerMinute: number;
+  rateToolResultsPerMinute: number;
   rateAppendsPerMinute: number;
   ratePublishesPerSecond: number;
   /** Failed authentications one address may make per minute before it is told to wait. */
@@ -88,6 +89,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxConnectionsPerUser: int(env, 'MAX_CONNECTIONS_PER_USER', 20, 1, 100_000),
     headersTimeoutMs: int(env, 'HEADERS_TIMEOUT_MS', 10_000, 100, 600_000),
     rateSendsPerMinute: int(env, 'RATE_SENDS_PER_MINUTE', 60, 0, 1_000_000),
+    rateToolResultsPerMinute: int(env, 'RATE_TOOL_RESULTS_PER_MINUTE', 300, 0, 1_000_000),
     rateAppendsPerMinute: int(env, 'RATE_APPENDS_PER_MINUTE', 6000, 0, 10_000_000),
     ratePublishesPerSecond: int(env, 'RATE_PUBLISHES_PER_SECOND', 10_000, 0, 10_000_000),
     rateFailedAuthPerMinute: int(env, 'RATE_FAILED_AUTH_PER_MINUTE', 30, 0, 1_000_000),

@@ -79,7 +79,7 @@ describe('abuse is bounded', () => {
   });
 
   it('the limiter for worker publishing is provided with a retry hint', async () => {
-    const limits = new RateLimits({ rateSendsPerMinute: 0, rateAppendsPerMinute: 0, ratePublishesPerSecond: 2, rateFailedAuthPerMinute: 0 });
+    const limits = new RateLimits({ rateSendsPerMinute: 0, rateToolResultsPerMinute: 0, rateAppendsPerMinute: 0, ratePublishesPerSecond: 2, rateFailedAuthPerMinute: 0 });
     await limits.take('publishes', 'w');
     await limits.take('publishes', 'w');
     await expect(limits.take('publishes', 'w')).rejects.toMatchObject({ code: 'RATE_LIMITED', retryAfterSeconds: 1 });

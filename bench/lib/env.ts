@@ -4,6 +4,7 @@ process.env.LOG_LEVEL ??= 'warn';
 // The benchmarks drive one user (and one worker) far past the per-user abuse limits on purpose:
 // they measure throughput, so those limits are lifted here (servers inherit this environment).
 process.env.RATE_SENDS_PER_MINUTE ??= '0';
+process.env.RATE_TOOL_RESULTS_PER_MINUTE ??= '0';
 process.env.RATE_APPENDS_PER_MINUTE ??= '0';
 process.env.RATE_PUBLISHES_PER_SECOND ??= '0';
 process.env.RATE_FAILED_AUTH_PER_MINUTE ??= '0';

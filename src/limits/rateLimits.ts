@@ -3,10 +3,11 @@ import type { Config } from '../config.js';
 import { RateLimitedError } from '../resolvers/errors.js';
 
 /** What a limiter counts, as it is named in errors ("Too many sends"). */
-export type RateLimitKind = 'sends' | 'appends' | 'publishes' | 'failedAuth';
+export type RateLimitKind = 'sends' | 'toolResults' | 'appends' | 'publishes' | 'failedAuth';
 
 const WHAT: Record<RateLimitKind, string> = {
   sends: 'messages sent',
+  toolResults: 'tool results submitted',
   appends: 'messages appended',
   publishes: 'message parts published',
   failedAuth: 'failed authentications from this address',
@@ -15,17 +16,19 @@ const WHAT: Record<RateLimitKind, string> = {
 /**
  * The process's rate limiters (rate-limiter-flexible, in memory: each replica limits on its
  * own, so N replicas allow N times the rate). Per user: sends (createChat, sendChatMessage,
- * editChatMessage), appended worker messages (tool results included, one point per message),
- * published message parts; per client address: failed authentications. A limiter set to 0 is off.
+ * editChatMessage), submitted tool results (one point per result), appended worker messages
+ * (one point per message), published message parts; per client address: failed
+ * authentications. A limiter set to 0 is off.
  */
 export class RateLimits {
   private readonly limiters: Partial<Record<RateLimitKind, RateLimiterMemory>> = {};
 
-  constructor(config: Pick<Config, 'rateSendsPerMinute' | 'rateAppendsPerMinute' | 'ratePublishesPerSecond' | 'rateFailedAuthPerMinute'>) {
+  constructor(config: Pick<Config, 'rateSendsPerMinute' | 'rateToolResultsPerMinute' | 'rateAppendsPerMinute' | 'ratePublishesPerSecond' | 'rateFailedAuthPerMinute'>) {
     const make = (kind: RateLimitKind, points: number, duration: number) => {
       if (points > 0) this.limiters[kind] = new RateLimiterMemory({ keyPrefix: kind, points, duration });
     };
     make('sends', config.rateSendsPerMinute, 60);
+    make('toolResults', config.rateToolResultsPerMinute, 60);
     make('appends', config.rateAppendsPerMinute, 60);
     make('publishes', config.ratePublishesPerSecond, 1);
     make('failedAuth', config.rateFailedAuthPerMinute, 60);
