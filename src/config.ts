@@ -33,6 +33,21 @@ export interface Config {
   metrics: boolean;
   /** OpenTelemetry spans per operation: off, to the globally registered SDK, or to the console. */
   tracing: 'off' | 'global' | 'console';
+  /** Largest response body a query or mutation may build (bytes of message content counted). */
+  maxResponseBytes: number;
+  /** Largest operation cost (list sizes multiply; see src/limits/cost.ts). */
+  maxCost: number;
+  /** Open WebSocket connections plus SSE streams one user may hold. */
+  maxConnectionsPerUser: number;
+  /** An HTTP client must finish sending its headers within this long (slowloris). */
+  headersTimeoutMs: number;
+  /** Per-user rate limits; 0 turns one off. */
+  rateSendsPerMinute: number;
+  rateToolResultsPerMinute: number;
+  rateAppendsPerMinute: number;
+  ratePublishesPerSecond: number;
+  /** Failed authentications one address may make per minute before it is told to wait. */
+  rateFailedAuthPerMinute: number;
 }
 
 /** A bad environment value: reported as one line, exit 1. */
@@ -93,5 +108,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     graphqlJit: bool(env, 'GRAPHQL_JIT', true),
     metrics: bool(env, 'METRICS', true),
     tracing: oneOf(env, 'TRACING', ['off', 'global', 'console'] as const, 'off'),
+    maxResponseBytes: int(env, 'MAX_RESPONSE_BYTES', 10_000_000, 10_000, 1_000_000_000),
+    maxCost: int(env, 'MAX_COST', 100_000, 100, 100_000_000),
+    maxConnectionsPerUser: int(env, 'MAX_CONNECTIONS_PER_USER', 20, 1, 100_000),
+    headersTimeoutMs: int(env, 'HEADERS_TIMEOUT_MS', 10_000, 100, 600_000),
+    rateSendsPerMinute: int(env, 'RATE_SENDS_PER_MINUTE', 60, 0, 1_000_000),
+    rateToolResultsPerMinute: int(env, 'RATE_TOOL_RESULTS_PER_MINUTE', 300, 0, 1_000_000),
+    rateAppendsPerMinute: int(env, 'RATE_APPENDS_PER_MINUTE', 6000, 0, 10_000_000),
+    ratePublishesPerSecond: int(env, 'RATE_PUBLISHES_PER_SECOND', 10_000, 0, 10_000_000),
+    rateFailedAuthPerMinute: int(env, 'RATE_FAILED_AUTH_PER_MINUTE', 30, 0, 1_000_000),
   };
 }
