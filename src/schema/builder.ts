@@ -2,6 +2,7 @@ import SchemaBuilder from '@pothos/core';
 import ErrorsPlugin from '@pothos/plugin-errors';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import StorableInputPlugin from './storableInputPlugin.js';
 import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
 import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
 import type { Context } from '../context.js';
@@ -13,6 +14,8 @@ export interface SchemaTypes {
   AuthScopes: {
     /** Any valid token. */
     authenticated: boolean;
+    /** A token with the user scope (acts on its owner's chats); worker- or admin-only tokens lack it. */
+    user: boolean;
     /** A token with the worker scope (drives chat runs). */
     worker: boolean;
     /** An admin user on a token with the admin scope. */
@@ -59,11 +62,13 @@ function toBigInt(value: unknown): bigint {
 }
 
 // Plugin order is deliberate: Relay first (global ids are decoded before anything sees them),
-// Errors before ScopeAuth (an authorisation failure on a mutation can become a typed error).
-// Batching is done by the per-request DataLoaders on the context (src/resolvers/loaders.ts),
-// which prime each other across relations, so the Pothos dataloader plugin is not used.
+// Errors before ScopeAuth (an authorisation failure on a mutation can become a typed error),
+// StorableInput after ScopeAuth (an anonymous caller learns nothing about its input) and inside
+// Errors (unstorable input is a mutation's typed ValidationError). Batching is done by the
+// per-request DataLoaders on the context (src/resolvers/loaders.ts), which prime each other
+// across relations, so the Pothos dataloader plugin is not used.
 export const builder = new SchemaBuilder<SchemaTypes>({
-  plugins: [RelayPlugin, ErrorsPlugin, ScopeAuthPlugin],
+  plugins: [RelayPlugin, ErrorsPlugin, ScopeAuthPlugin, StorableInputPlugin],
   defaultFieldNullability: false,
   relay: {
     clientMutationId: 'omit',
@@ -82,6 +87,7 @@ export const builder = new SchemaBuilder<SchemaTypes>({
     authorizeOnSubscribe: true,
     authScopes: (ctx) => ({
       authenticated: ctx.viewer !== null,
+      user: ctx.viewer?.scopes.has('user') ?? false,
       worker: ctx.viewer?.isWorker ?? false,
       admin: ctx.viewer?.isAdmin ?? false,
     }),
