@@ -10,6 +10,7 @@ import type { EventFilter, EventKind, EventRow } from '../events/log.js';
 import type { EventData } from '../events/payload.js';
 import type { MessageRow } from '../db/repos/messages.js';
 import { readRetry } from '../db/retry.js';
+import { ResponseBudget } from '../limits/responseBudget.js';
 import { EventStreamError, ForbiddenError, NotFoundError, ValidationError } from './errors.js';
 import { createLoaders } from './loaders.js';
 
@@ -256,5 +257,8 @@ export function deliver<K extends string>(item: StreamItem<K>, ctx: Context): St
   if (message) loaders.message.prime(message.id, message);
   if (modelConfig) loaders.modelConfig.prime(modelConfig.id, modelConfig);
   ctx.loaders = loaders;
+  // The response-size bound is per response: each event is one, so each gets a fresh budget
+  // (with one budget per subscription, a long-lived stream would end after MAX_RESPONSE_BYTES in all).
+  ctx.budget = new ResponseBudget(ctx.config.maxResponseBytes);
   return item;
 }
