@@ -3,10 +3,7 @@ import { canRead } from '../auth/policy.js';
 import type { Viewer } from '../auth/viewer.js';
 import type { Db } from '../db/index.js';
 import type { ReadRetry } from '../db/retry.js';
-import type { ChatExtrasRow, ChatRow, CostTotalsRow } from '../db/repos/chats.js';
-import type { MessageRow } from '../db/repos/messages.js';
-import type { ModelConfigRow } from '../db/repos/modelConfigs.js';
-import type { UserRow } from '../db/repos/users.js';
+import type { ChatExtrasRow, ChatRow, CostTotalsRow, MessageRow, ModelConfigRow, UserRow } from '../db/models.js';
 import { isRowId, isUuid } from './ids.js';
 
 /**
