@@ -102,7 +102,6 @@ export function createChatgraphYoga(options: YogaOptions): ChatgraphYoga {
   const { config } = services;
   const plugins: Plugin[] = [
     readinessPlugin(services, options.readinessChecks ?? []),
-    bodyLimitPlugin(config.maxBodyBytes),
     queryStringPlugin,
     documentNestingPlugin(),
     EnvelopArmorPlugin({
@@ -123,6 +122,9 @@ export function createChatgraphYoga(options: YogaOptions): ChatgraphYoga {
   if (config.tracing !== 'off') plugins.push(tracingPlugin(config.tracing));
   if (config.graphiql) plugins.unshift(graphiqlPlugin('/graphql', options.graphiql));
   else plugins.push(disableIntrospection);
+  // First of all: it may replace the request with one whose body it has read (bounded), and
+  // every later hook (request ids, metrics) must see that same request object.
+  plugins.unshift(bodyLimitPlugin(config.maxBodyBytes));
   if (config.graphqlJit) {
     // Queries and mutations run through graphql-jit: each distinct document is compiled once
     // (LRU-cached) into plain JS, which removes most of the executor's per-field overhead: the

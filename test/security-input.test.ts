@@ -105,7 +105,7 @@ describe('bad input never reaches Postgres as an error; limits never 5xx', () =>
       { input: { chatId: gid(running), workerId: 'w1', messages: [{ role: 'ASSISTANT', parts: [{ type: 'text', text: 'hi' }], usage: { inputTokens: '9223372036854775807', outputTokens: '9223372036854775807' } }] } },
       worker.token,
     );
-    expect(res.data?.appendChatMessages).toMatchObject({ __typename: 'ValidationError', field: 'messages[0].usage' });
+    expect(res.data?.appendChatMessages).toMatchObject({ __typename: 'ValidationError', field: expect.stringMatching(/^messages\[0\]\.usage\b/) });
     expect(await tableFingerprint(t.db)).toEqual(before);
   });
 
