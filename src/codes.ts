@@ -18,7 +18,6 @@ export const ERROR_CODES = {
   /** The database was unreachable longer than the outage bound; `extensions.cursor` is the last event delivered. */
   STREAM_INTERRUPTED: 'STREAM_INTERRUPTED',
   CURSOR_EXPIRED: 'CURSOR_EXPIRED',
-  SUBSCRIPTION_OVERFLOW: 'SUBSCRIPTION_OVERFLOW',
   /** A per-user or per-address rate limit was hit; `extensions.retryAfterSeconds` says when to retry. */
   RATE_LIMITED: 'RATE_LIMITED',
   /** The response would exceed MAX_RESPONSE_BYTES; ask for smaller pages or fewer fields. */

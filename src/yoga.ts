@@ -89,7 +89,7 @@ export function maskError(error: unknown, message: string): Error {
   return yogaMaskError(error, message, false);
 }
 
-/** Introspection only where GraphiQL is served (DESIGN 7). */
+/** Introspection only where GraphiQL is served. */
 const disableIntrospection: Plugin = {
   onValidate({ addValidationRule }) {
     addValidationRule(NoSchemaIntrospectionCustomRule);

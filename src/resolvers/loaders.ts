@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import { canRead } from '../auth/policy.js';
 import type { Viewer } from '../auth/viewer.js';
 import type { Db } from '../db/index.js';
 import type { ReadRetry } from '../db/retry.js';
@@ -44,16 +45,6 @@ export function groupByKey<K, V>(keys: readonly K[], rows: V[], keyOf: (row: V) 
 export function byKey<K, V, M = V>(keys: readonly K[], rows: V[], keyOf: (row: V) => K, missing: (key: K) => M): Array<V | M> {
   const map = new Map<K, V>(rows.map((row) => [keyOf(row), row]));
   return keys.map((key) => map.get(key) ?? missing(key));
-}
-
-/** Whether `viewer` may read a chat: its owner, an admin, or a worker that runs chats. */
-export function canRead(viewer: Viewer | null, chat: Pick<ChatRow, 'owner_id'>): boolean {
-  return viewer !== null && (chat.owner_id === viewer.user.id || viewer.isAdmin || viewer.isWorker);
-}
-
-/** Whether `viewer` may read model-only messages (prompt scaffolding, summaries): workers and admins, never plain users. */
-export function seesModelOnly(viewer: Viewer | null): boolean {
-  return viewer !== null && (viewer.isAdmin || viewer.isWorker);
 }
 
 const EMPTY_EXTRAS = (id: string): ChatExtrasRow => ({

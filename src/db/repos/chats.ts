@@ -111,7 +111,7 @@ export interface ChatKey {
 }
 
 /**
- * The spend totals select-list (rules 15-16) over assistant messages aliased `m`, injected raw as
+ * The spend totals select-list (docs/costs.md) over assistant messages aliased `m`, injected raw as
  * `${totals}` into every cost statement (here and in the costs repository), so the counting rules
  * live in one file and the planner still sees plain aggregates: a view would force a chats join
  * onto Chat.cost, a custom aggregate would call a function per row.
@@ -157,7 +157,7 @@ function filterSql(pgp: IMain, f: ChatListFilter): string {
 export class ChatsRepository {
   constructor(private readonly db: IDatabase<unknown>, private readonly pgp: IMain) {}
 
-  /** Locks and returns a chat row for the rest of the transaction (rule 2), or null. */
+  /** Locks and returns a chat row for the rest of the transaction (lock the chat row first), or null. */
   lock(id: string): Promise<ChatRow | null> {
     return this.db.oneOrNone(
       `SELECT c.*, (extract(epoch FROM c.updated_at) * 1000000)::bigint::text AS updated_us
@@ -207,7 +207,7 @@ export class ChatsRepository {
 
   /**
    * Archives or unarchives a chat and every sub-agent below it, at any depth, in one statement
-   * (rule 10): archived members that were pending or running become waiting. For a root that is
+   * (archive covers the family): archived members that were pending or running become waiting. For a root that is
    * the whole family.
    */
   setFamilyArchived(id: string, archived: boolean): Promise<ChatRow[]> {
@@ -303,7 +303,7 @@ export class ChatsRepository {
     return rows.map((r) => r.id);
   }
 
-  /** Returns running chats with a heartbeat older than `staleSeconds` to pending (rule 19), naming the worker that lost each. */
+  /** Returns running chats with a heartbeat older than `staleSeconds` to pending (stale runs), naming the worker that lost each. */
   reclaimStale(staleSeconds: number): Promise<Array<ChatRow & { previous_worker_id: string | null }>> {
     return this.db.any(queries.reclaimStale, { staleSeconds });
   }
