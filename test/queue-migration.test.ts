@@ -6,7 +6,7 @@ import { migrate, migrationsDir } from '../src/db/migrate.js';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { insertChat, insertModels, MODEL } from './helpers/data.js';
 
-const UNSTRAND = '0005_unstrand_queues.sql';
+const UNSTRAND = '0006_unstrand_queues.sql';
 
 /** Chats stranded by earlier versions (idle with a queue) are run by the migration that fixes the rule. */
 describe(`migration ${UNSTRAND}`, () => {

@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import type { Viewer } from '../auth/viewer.js';
 import type { Db } from '../db/index.js';
+import type { ReadRetry } from '../db/retry.js';
 import type { ChatExtrasRow, ChatRow, CostTotalsRow } from '../db/repos/chats.js';
 import type { MessageRow } from '../db/repos/messages.js';
 import type { ModelConfigRow } from '../db/repos/modelConfigs.js';
@@ -71,34 +72,38 @@ const EMPTY_EXTRAS = (id: string): ChatExtrasRow => ({
 export const validUuids = (ids: readonly string[]) => ids.filter(isUuid);
 const validRowIds = (ids: readonly string[]) => ids.filter(isRowId);
 
-export function createLoaders(db: Db, viewer: Viewer | null): Loaders {
+/**
+ * Loaders for one request (or one subscription event). Every batch is an idempotent read, so
+ * `retry` runs it again on a connection fault (bounded; see src/db/retry.ts).
+ */
+export function createLoaders(db: Db, viewer: Viewer | null, retry: ReadRetry = (read) => read()): Loaders {
   const user = new DataLoader<string, UserRow | null>(async (ids) => {
-    const rows = await db.users.byIds(validUuids(ids));
+    const rows = await retry(() => db.users.byIds(validUuids(ids)));
     return byKey(ids, rows, (r) => r.id, () => null);
   });
   if (viewer) user.prime(viewer.user.id, viewer.user);
   const modelConfig = new DataLoader<string, ModelConfigRow | null>(async (ids) => {
-    const rows = await db.modelConfigs.byIds(validUuids(ids));
+    const rows = await retry(() => db.modelConfigs.byIds(validUuids(ids)));
     return byKey(ids, rows, (r) => r.id, () => null);
   });
   const chat = new DataLoader<string, ChatRow | null>(async (ids) => {
-    const rows = await db.chats.byIds(validUuids(ids));
+    const rows = await retry(() => db.chats.byIds(validUuids(ids)));
     return byKey(ids, rows, (r) => r.id, () => null).map((row) => (row && canRead(viewer, row) ? row : null));
   });
   const chatExtras = new DataLoader<string, ChatExtrasRow>(async (ids) => {
-    const rows = await db.chats.extras(ids);
+    const rows = await retry(() => db.chats.extras(ids));
     // Children arrive with their parent: prime the chat loader so they cost no extra statement.
     for (const row of rows) for (const child of row.children) chat.prime(child.id, canRead(viewer, child) ? child : null);
     return byKey(ids, rows, (r) => r.id, EMPTY_EXTRAS);
   });
   const chatCost = new DataLoader<string, CostTotalsRow>(async (ids) => {
-    const rows = await db.chats.costTotals(ids);
+    const rows = await retry(() => db.chats.costTotals(ids));
     return byKey(ids, rows, (r) => r.id, (id) => {
       throw new Error(`cost totals missing for ${id}`);
     });
   });
   const message = new DataLoader<string, MessageRow | null>(async (ids) => {
-    const rows = await db.messages.byIds(validRowIds(ids));
+    const rows = await retry(() => db.messages.byIds(validRowIds(ids)));
     return byKey(ids, rows, (r) => r.id, () => null);
   });
   const pageLoaders = new Map<string, DataLoader<string, MessageRow[]>>();

@@ -25,6 +25,8 @@ export interface ChatRow {
   created_at: Date;
   updated_at: Date;
   updated_us: string;
+  /** Increases with every change to the chat's state, queue or diff status (bigint, so a string). */
+  version: string;
 }
 
 /** A row of `chat_diff_statuses`. */
