@@ -403,6 +403,8 @@ describe('no stranded queue', () => {
             state = after;
           }
         }),
+        // Seeded, so a failure reproduces (fast-check prints seed and path); no shrinking, which
+        // would replay database runs for minutes: the counterexample is short enough to read.
         { seed, numRuns: 25, endOnFailure: true },
       );
       expect(steps).toBeGreaterThan(500);
