@@ -6,7 +6,8 @@ import { getOperationAST, GraphQLError, NoSchemaIntrospectionCustomRule } from '
 import { createYoga, maskError as yogaMaskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { bearerToken } from './auth/viewer.js';
 import type { IncomingMessage } from 'node:http';
-import { createContext, tokenFromRequest, type AppServices, type Context } from './context.js';
+import { createContext, databaseUnavailable, tokenFromRequest, type AppServices, type Context } from './context.js';
+import { DatabaseUnavailableError, isConnectionError } from './db/retry.js';
 import { ping } from './db/index.js';
 import { UserConnections } from './limits/connections.js';
 import { bodyLimitPlugin, costLimitPlugin, documentNestingPlugin, queryStringPlugin, responseBudgetPlugin, sseConnectionsPlugin } from './limits/yogaPlugins.js';
@@ -72,7 +73,12 @@ export function maskError(error: unknown, message: string): Error {
   const original = error instanceof GraphQLError ? error.originalError : error;
   const at = error instanceof GraphQLError ? { nodes: error.nodes, path: error.path } : {};
   if (original instanceof DomainError) {
-    return new GraphQLError(original.message, { ...at, extensions: { code: original.code, ...original.extensions } });
+    return new GraphQLError(original.message, { ...at, extensions: { ...original.extensions, code: original.code } });
+  }
+  if (original instanceof DatabaseUnavailableError || isConnectionError(original)) {
+    logger.warn({ err: original instanceof Error ? original.message : String(original), path: at.path }, 'database unavailable');
+    const unavailable = databaseUnavailable();
+    return new GraphQLError(unavailable.message, { ...at, extensions: unavailable.extensions });
   }
   if (original instanceof PothosValidationError) {
     return new GraphQLError(original.message, { ...at, extensions: { code: 'BAD_USER_INPUT' } });
