@@ -46,8 +46,8 @@ export const CLOSE_CODES = {
   SLOW_CONSUMER: 4008,
   /** graphql-ws: Forbidden (missing or bad token at connection_init). */
   FORBIDDEN: 4403,
+  /** Too many failed authentications from this address, or too many connections for this user. */
+  RATE_LIMITED: 4429,
   /** The database is unreachable while connecting: retry later. */
   TRY_AGAIN_LATER: 1013,
-  /** Too many failed authentications from this address, or too many connections for this user: retry later. */
-  TOO_MANY: 4429,
 } as const;

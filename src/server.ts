@@ -15,8 +15,11 @@ import type { AppServices, Context } from './context.js';
 import { startStaleRunReclaimer, type StaleRunReclaimer } from './db/staleRuns.js';
 import { SharedExecutions } from './events/sharedExecutions.js';
 import { EventStream, type EventStreamOptions } from './events/stream.js';
+import type { Logger } from 'pino';
 import { logger } from './logger.js';
-import { createChatgraphYoga, tokenFromConnectionParams, type ChatgraphYoga, type GraphiqlDefaults } from './yoga.js';
+import { registerMetricsSource } from './metrics.js';
+import type { GraphiqlDefaults } from './graphiql.js';
+import { createChatgraphYoga, tokenFromConnectionParams, type ChatgraphYoga } from './yoga.js';
 
 /** A running (or startable) chatgraph HTTP + WebSocket server. */
 export interface App {
@@ -40,6 +43,8 @@ export interface AppOptions extends AppServices {
    */
   reclaimStaleRuns?: boolean;
   eventStream?: EventStreamOptions;
+  /** Where the per-operation log lines go (default: the process logger). */
+  operationLogger?: Logger;
 }
 
 /** The envelop-wrapped execute/subscribe pair, carried to graphql-ws through rootValue. */
@@ -85,6 +90,7 @@ export function buildApp(options: AppOptions): App {
     services,
     connections,
     graphiql: options.graphiql,
+    logger: options.operationLogger,
     readinessChecks: [
       async () => {
         if (!eventStream.isHealthy()) throw new Error('event listener not connected');
@@ -94,7 +100,16 @@ export function buildApp(options: AppOptions): App {
   // Slowloris: a client must send its headers within headersTimeoutMs and its whole request
   // within twice that; Node checks every second (its default check runs every 30 s).
   const server = createServer({ headersTimeout: options.config.headersTimeoutMs, requestTimeout: options.config.headersTimeoutMs * 2, connectionsCheckingInterval: 1000 }, yoga);
-  const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: options.config.maxBodyBytes });
+  // Upgrades are routed by hand (noServer) so the WebSocket server never re-emits the HTTP
+  // server's errors: a port in use is reported once, by start(), not also as a ws stack trace.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: options.config.maxBodyBytes });
+  server.on('upgrade', (request, socket, head) => {
+    if (new URL(request.url ?? '/', 'http://localhost').pathname !== yoga.graphqlEndpoint) {
+      socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
+  });
 
   const socketUsers = new WeakMap<object, string>();
   const shared = new SharedExecutions<ExecutionResult>({
@@ -124,7 +139,7 @@ export function buildApp(options: AppOptions): App {
         } catch (err) {
           if (err instanceof AuthError) return false; // graphql-ws closes with 4403 Forbidden
           if (err instanceof GraphQLError && err.extensions.code === ERROR_CODES.RATE_LIMITED) {
-            ctx.extra.socket.close(CLOSE_CODES.TOO_MANY, 'Too many failed authentications; retry later');
+            ctx.extra.socket.close(CLOSE_CODES.RATE_LIMITED, 'Too many failed authentications; retry later');
             return false;
           }
           if (err instanceof DatabaseUnavailableError || isConnectionError(err)) {
@@ -135,7 +150,7 @@ export function buildApp(options: AppOptions): App {
           throw err;
         }
         if (!connections.acquire(userId)) {
-          ctx.extra.socket.close(CLOSE_CODES.TOO_MANY, `Too many connections for this user (limit ${connections.limit})`);
+          ctx.extra.socket.close(CLOSE_CODES.RATE_LIMITED, `Too many connections for this user (limit ${connections.limit})`);
           return false;
         }
         socketUsers.set(ctx.extra.socket, userId);
@@ -201,7 +216,8 @@ export function buildApp(options: AppOptions): App {
 
   let reclaimer: StaleRunReclaimer | undefined;
   let stopping: Promise<void> | undefined;
-  return {
+  let unregisterMetrics: (() => void) | undefined;
+  const app: App = {
     yoga,
     server,
     eventStream,
@@ -221,10 +237,17 @@ export function buildApp(options: AppOptions): App {
         });
       });
       const [url] = await Promise.all([listening, eventStream.start()]);
+      unregisterMetrics ??= registerMetricsSource({
+        webSocketConnections: () => wss.clients.size,
+        subscriptions: () => app.liveSubscriptions,
+        listenConnects: () => eventStream.listener.connectCount,
+        pool: () => ({ total: options.db.$pool.totalCount, idle: options.db.$pool.idleCount, waiting: options.db.$pool.waitingCount }),
+      });
       return url;
     },
     stop() {
       stopping ??= (async () => {
+        unregisterMetrics?.();
         await reclaimer?.stop();
         // WebSocket clients first: a 1001 close makes them reconnect (to another replica) and
         // resubscribe. Then the hub ends what is left (SSE streams), so server.close() is not
@@ -248,4 +271,5 @@ export function buildApp(options: AppOptions): App {
       return stopping;
     },
   };
+  return app;
 }

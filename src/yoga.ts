@@ -1,25 +1,23 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useGraphQlJit } from '@envelop/graphql-jit';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { PothosValidationError } from '@pothos/core';
 import { getOperationAST, GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
 import { createYoga, maskError as yogaMaskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import type { Logger } from 'pino';
 import { bearerToken } from './auth/viewer.js';
 import type { IncomingMessage } from 'node:http';
 import { createContext, databaseUnavailable, tokenFromRequest, type AppServices, type Context } from './context.js';
 import { DatabaseUnavailableError, isConnectionError } from './db/retry.js';
 import { ping } from './db/index.js';
+import { graphiqlPlugin, type GraphiqlDefaults } from './graphiql.js';
 import { UserConnections } from './limits/connections.js';
 import { bodyLimitPlugin, costLimitPlugin, documentNestingPlugin, queryStringPlugin, responseBudgetPlugin, sseConnectionsPlugin } from './limits/yogaPlugins.js';
 import { logger } from './logger.js';
+import { metricsPlugin } from './metrics.js';
+import { operationLogPlugin } from './operationLog.js';
+import { tracingPlugin } from './tracing.js';
 import { DomainError } from './resolvers/errors.js';
 import { schema } from './schema/index.js';
-
-/** What the GraphiQL page is prefilled with (demo mode passes a token and a first query). */
-export interface GraphiqlDefaults {
-  headers?: Record<string, string>;
-  defaultQuery?: string;
-}
 
 /** Server-level context: an HTTP request, or the connection params of a graphql-ws socket. */
 export interface ServerContext {
@@ -31,6 +29,8 @@ export interface ServerContext {
 export interface YogaOptions {
   services: AppServices;
   graphiql?: GraphiqlDefaults;
+  /** Where operation log lines go (default: the process logger). */
+  logger?: Logger;
   /** Extra readiness checks (the LISTEN connection, later); each throws when not ready. */
   readinessChecks?: Array<() => Promise<void>>;
   /** Live channels per user, shared with the WebSocket server (one per app). */
@@ -118,7 +118,11 @@ export function createChatgraphYoga(options: YogaOptions): ChatgraphYoga {
     responseBudgetPlugin,
     sseConnectionsPlugin(options.connections ?? new UserConnections(config.maxConnectionsPerUser)),
   ];
-  if (!config.graphiql) plugins.push(disableIntrospection);
+  plugins.unshift(operationLogPlugin(options.logger ?? logger) as Plugin);
+  if (config.metrics) plugins.unshift(metricsPlugin());
+  if (config.tracing !== 'off') plugins.push(tracingPlugin(config.tracing));
+  if (config.graphiql) plugins.unshift(graphiqlPlugin('/graphql', options.graphiql));
+  else plugins.push(disableIntrospection);
   if (config.graphqlJit) {
     // Queries and mutations run through graphql-jit: each distinct document is compiled once
     // (LRU-cached) into plain JS, which removes most of the executor's per-field overhead: the
@@ -147,16 +151,8 @@ export function createChatgraphYoga(options: YogaOptions): ChatgraphYoga {
         else logger.error(args.map(String).join(' '));
       },
     },
-    graphiql: config.graphiql
-      ? {
-          title: 'chatgraph',
-          subscriptionsProtocol: 'WS',
-          defaultQuery: options.graphiql?.defaultQuery,
-          headers: options.graphiql?.headers ? JSON.stringify(options.graphiql.headers, null, 2) : undefined,
-          shouldPersistHeaders: false,
-        }
-      : false,
-    renderGraphiQL,
+    // GraphiQL is served by graphiqlPlugin (compressed, cacheable, with a WebSocket-auth fetcher).
+    graphiql: false,
     plugins,
     context: ({ request, connectionParams, req }) =>
       createContext(services, connectionParams ? tokenFromConnectionParams(connectionParams) : tokenFromRequest(request), req?.socket?.remoteAddress ?? null),
