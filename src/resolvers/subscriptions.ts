@@ -9,6 +9,7 @@ import type { EventFilter, EventKind, EventRow } from '../events/log.js';
 import type { EventData } from '../events/payload.js';
 import type { MessageRow } from '../db/repos/messages.js';
 import { readRetry } from '../db/retry.js';
+import { ResponseBudget } from '../limits/responseBudget.js';
 import { EventStreamError, ForbiddenError, NotFoundError, ValidationError } from './errors.js';
 import { canRead, createLoaders } from './loaders.js';
 
@@ -250,7 +251,8 @@ export function modelConfigChanged(args: { after?: string | null }, ctx: Context
  * Resolves one yielded item for the subscriber. graphql-js executes every event of a
  * subscription with the one context object of the subscription, so this gives it fresh loaders
  * first (events are executed one at a time: the next is pulled only after this one is sent) and
- * primes them with the preloaded rows the viewer may see.
+ * primes them with the preloaded rows the viewer may see. The response-size budget is per event
+ * too: a long-lived subscription is not refused for the sum of everything it ever carried.
  */
 export function deliver<K extends string>(item: StreamItem<K>, ctx: Context): StreamEvent<K> {
   if ('failure' in item) throw item.failure;
@@ -261,5 +263,6 @@ export function deliver<K extends string>(item: StreamItem<K>, ctx: Context): St
   if (message) loaders.message.prime(message.id, message);
   if (modelConfig) loaders.modelConfig.prime(modelConfig.id, modelConfig);
   ctx.loaders = loaders;
+  ctx.budget = new ResponseBudget(ctx.config.maxResponseBytes);
   return item;
 }
