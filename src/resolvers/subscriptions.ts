@@ -246,7 +246,8 @@ export function modelConfigChanged(args: { after?: string | null }, ctx: Context
  * Resolves one yielded item for the subscriber. graphql-js executes every event of a
  * subscription with the one context object of the subscription, so this gives it fresh loaders
  * first (events are executed one at a time: the next is pulled only after this one is sent) and
- * primes them with the preloaded rows the viewer may see.
+ * primes them with the preloaded rows the viewer may see. The response-size budget is per event
+ * too: a long-lived subscription is not refused for the sum of everything it ever carried.
  */
 export function deliver<K extends string>(item: StreamItem<K>, ctx: Context): StreamEvent<K> {
   if ('failure' in item) throw item.failure;
