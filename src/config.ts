@@ -29,6 +29,8 @@ export interface Config {
   metrics: boolean;
   /** OpenTelemetry spans per operation: off, to the globally registered SDK, or to the console. */
   tracing: 'off' | 'global' | 'console';
+  /** Manifest of trusted documents (hash → document); when set, only those operations run. */
+  trustedDocuments: string | undefined;
 }
 
 /** A bad environment value: reported as one line, exit 1. */
@@ -87,5 +89,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     graphqlJit: bool(env, 'GRAPHQL_JIT', true),
     metrics: bool(env, 'METRICS', true),
     tracing: oneOf(env, 'TRACING', ['off', 'global', 'console'] as const, 'off'),
+    trustedDocuments: env.TRUSTED_DOCUMENTS ? resolve(env.TRUSTED_DOCUMENTS) : undefined,
   };
 }

@@ -12,6 +12,7 @@ import { EventStream, type EventStreamOptions } from './events/stream.js';
 import type { Logger } from 'pino';
 import { logger } from './logger.js';
 import { registerMetricsSource } from './metrics.js';
+import { TrustedDocuments } from './trustedDocuments.js';
 import type { GraphiqlDefaults } from './graphiql.js';
 import { createChatgraphYoga, tokenFromConnectionParams, type ChatgraphYoga } from './yoga.js';
 
@@ -78,8 +79,10 @@ export function buildApp(options: AppOptions): App {
   // One listener + hub per process, whatever the number of subscriptions.
   const eventStream = new EventStream(options.db, options.config, options.eventStream);
   const services: AppServices = { db: options.db, config: options.config, eventHub: eventStream.hub };
+  const trusted = options.config.trustedDocuments ? TrustedDocuments.load(options.config.trustedDocuments) : undefined;
   const yoga = createChatgraphYoga({
     services,
+    trustedDocuments: trusted,
     graphiql: options.graphiql,
     logger: options.operationLogger,
     readinessChecks: [
@@ -140,9 +143,16 @@ export function buildApp(options: AppOptions): App {
           params: payload,
           connectionParams: ctx.connectionParams ?? {},
         });
+        let query = payload.query;
+        if (trusted) {
+          // graphql-ws bypasses yoga's request parsing, so trusted documents are enforced here too.
+          const resolved = trusted.resolve(payload as typeof payload & { documentId?: unknown });
+          if ('error' in resolved) return [resolved.error];
+          query = resolved.query;
+        }
         let document;
         try {
-          document = parse(payload.query);
+          document = parse(query);
         } catch (err) {
           return [err instanceof GraphQLError ? err : new GraphQLError('Syntax error')];
         }

@@ -12,6 +12,7 @@ import { logger } from './logger.js';
 import { metricsPlugin } from './metrics.js';
 import { operationLogPlugin } from './operationLog.js';
 import { tracingPlugin } from './tracing.js';
+import type { TrustedDocuments } from './trustedDocuments.js';
 import { DomainError } from './resolvers/errors.js';
 import { schema } from './schema/index.js';
 
@@ -25,6 +26,8 @@ export interface YogaOptions {
   graphiql?: GraphiqlDefaults;
   /** Where operation log lines go (default: the process logger). */
   logger?: Logger;
+  /** Trusted documents mode: only the manifest's operations run (see trustedDocuments.ts). */
+  trustedDocuments?: TrustedDocuments;
   /** Extra readiness checks (the LISTEN connection, later); each throws when not ready. */
   readinessChecks?: Array<() => Promise<void>>;
 }
@@ -119,6 +122,7 @@ export function createChatgraphYoga(options: YogaOptions): ChatgraphYoga {
   plugins.unshift(operationLogPlugin(options.logger ?? logger) as Plugin);
   if (config.metrics) plugins.unshift(metricsPlugin());
   if (config.tracing !== 'off') plugins.push(tracingPlugin(config.tracing));
+  if (options.trustedDocuments) plugins.push(options.trustedDocuments.plugin());
   if (config.graphiql) plugins.unshift(graphiqlPlugin('/graphql', options.graphiql));
   else plugins.push(disableIntrospection);
   if (config.graphqlJit) {
