@@ -23,6 +23,10 @@ export interface Config {
   /** How often each process prunes chat_events older than eventRetentionDays. */
   eventPruneIntervalSeconds: number;
   wsKeepAliveMs: number;
+  /** How long a database outage may last before live subscriptions end with STREAM_INTERRUPTED. */
+  eventOutageSeconds: number;
+  /** How long an HTTP request retries an idempotent read (and the token lookup) on a connection error. */
+  dbReadRetryMs: number;
   /** Compile queries and mutations with graphql-jit (subscriptions always use graphql-js). */
   graphqlJit: boolean;
   /** Serve Prometheus metrics at /metrics. */
@@ -31,6 +35,21 @@ export interface Config {
   tracing: 'off' | 'global' | 'console';
   /** Manifest of trusted documents (hash → document); when set, only those operations run. */
   trustedDocuments: string | undefined;
+  /** Largest response body a query or mutation may build (bytes of message content counted). */
+  maxResponseBytes: number;
+  /** Largest operation cost (list sizes multiply; see src/limits/cost.ts). */
+  maxCost: number;
+  /** Open WebSocket connections plus SSE streams one user may hold. */
+  maxConnectionsPerUser: number;
+  /** An HTTP client must finish sending its headers within this long (slowloris). */
+  headersTimeoutMs: number;
+  /** Per-user rate limits; 0 turns one off. */
+  rateSendsPerMinute: number;
+  rateToolResultsPerMinute: number;
+  rateAppendsPerMinute: number;
+  ratePublishesPerSecond: number;
+  /** Failed authentications one address may make per minute before it is told to wait. */
+  rateFailedAuthPerMinute: number;
 }
 
 /** A bad environment value: reported as one line, exit 1. */
@@ -86,9 +105,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     eventRetentionDays: int(env, 'EVENT_RETENTION_DAYS', 7, 1, 3650),
     eventPruneIntervalSeconds: int(env, 'EVENT_PRUNE_INTERVAL_SECONDS', 3600, 1, 86_400 * 7),
     wsKeepAliveMs: int(env, 'WS_KEEPALIVE_MS', 12_000, 1000, 600_000),
+    eventOutageSeconds: int(env, 'EVENT_STREAM_OUTAGE_SECONDS', 30, 1, 3600),
+    dbReadRetryMs: int(env, 'DB_READ_RETRY_MS', 2000, 0, 60_000),
     graphqlJit: bool(env, 'GRAPHQL_JIT', true),
     metrics: bool(env, 'METRICS', true),
     tracing: oneOf(env, 'TRACING', ['off', 'global', 'console'] as const, 'off'),
     trustedDocuments: env.TRUSTED_DOCUMENTS ? resolve(env.TRUSTED_DOCUMENTS) : undefined,
+    maxResponseBytes: int(env, 'MAX_RESPONSE_BYTES', 10_000_000, 10_000, 1_000_000_000),
+    maxCost: int(env, 'MAX_COST', 100_000, 100, 100_000_000),
+    maxConnectionsPerUser: int(env, 'MAX_CONNECTIONS_PER_USER', 20, 1, 100_000),
+    headersTimeoutMs: int(env, 'HEADERS_TIMEOUT_MS', 10_000, 100, 600_000),
+    rateSendsPerMinute: int(env, 'RATE_SENDS_PER_MINUTE', 60, 0, 1_000_000),
+    rateToolResultsPerMinute: int(env, 'RATE_TOOL_RESULTS_PER_MINUTE', 300, 0, 1_000_000),
+    rateAppendsPerMinute: int(env, 'RATE_APPENDS_PER_MINUTE', 6000, 0, 10_000_000),
+    ratePublishesPerSecond: int(env, 'RATE_PUBLISHES_PER_SECOND', 10_000, 0, 10_000_000),
+    rateFailedAuthPerMinute: int(env, 'RATE_FAILED_AUTH_PER_MINUTE', 30, 0, 1_000_000),
   };
 }
