@@ -39,6 +39,8 @@ export interface Config {
   metrics: boolean;
   /** OpenTelemetry spans per operation: off, to the globally registered SDK, or to the console. */
   tracing: 'off' | 'global' | 'console';
+  /** Manifest of trusted documents (hash → document); when set, only those operations run. */
+  trustedDocuments: string | undefined;
   /** Largest response body a query or mutation may build (bytes of message content counted). */
   maxResponseBytes: number;
   /** Largest operation cost (list sizes multiply; see src/limits/cost.ts). */
@@ -117,6 +119,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     graphqlJit: bool(env, 'GRAPHQL_JIT', true),
     metrics: bool(env, 'METRICS', true),
     tracing: oneOf(env, 'TRACING', ['off', 'global', 'console'] as const, 'off'),
+    trustedDocuments: env.TRUSTED_DOCUMENTS ? resolve(env.TRUSTED_DOCUMENTS) : undefined,
     maxResponseBytes: int(env, 'MAX_RESPONSE_BYTES', 10_000_000, 10_000, 1_000_000_000),
     maxCost: int(env, 'MAX_COST', 100_000, 100, 100_000_000),
     maxConnectionsPerUser: int(env, 'MAX_CONNECTIONS_PER_USER', 20, 1, 100_000),

@@ -18,6 +18,7 @@ import { EventStream, type EventStreamOptions } from './events/stream.js';
 import type { Logger } from 'pino';
 import { logger } from './logger.js';
 import { registerMetricsSource } from './metrics.js';
+import { TrustedDocuments } from './trustedDocuments.js';
 import type { GraphiqlDefaults } from './graphiql.js';
 import { createChatgraphYoga, tokenFromConnectionParams, type ChatgraphYoga } from './yoga.js';
 
@@ -148,9 +149,11 @@ export function buildApp(options: AppOptions): App {
   const limits = options.limits ?? new RateLimits(options.config);
   const services: AppServices = { db: options.db, config: options.config, eventHub: eventStream.hub, limits };
   const connections = new UserConnections(options.config.maxConnectionsPerUser);
+  const trusted = options.config.trustedDocuments ? TrustedDocuments.load(options.config.trustedDocuments) : undefined;
   const yoga = createChatgraphYoga({
     services,
     connections,
+    trustedDocuments: trusted,
     graphiql: options.graphiql,
     logger: options.operationLogger,
     readinessChecks: [
@@ -244,9 +247,16 @@ export function buildApp(options: AppOptions): App {
           params: payload,
           connectionParams: ctx.connectionParams ?? {},
         });
+        let query = payload.query;
+        if (trusted) {
+          // graphql-ws bypasses yoga's request parsing, so trusted documents are enforced here too.
+          const resolved = trusted.resolve(payload as typeof payload & { documentId?: unknown });
+          if ('error' in resolved) return [resolved.error];
+          query = resolved.query;
+        }
         let document;
         try {
-          document = parse(payload.query);
+          document = parse(query);
         } catch (err) {
           return [err instanceof GraphQLError ? err : new GraphQLError('Syntax error')];
         }

@@ -16,6 +16,7 @@ import { logger } from './logger.js';
 import { metricsPlugin } from './metrics.js';
 import { operationLogPlugin } from './operationLog.js';
 import { tracingPlugin } from './tracing.js';
+import type { TrustedDocuments } from './trustedDocuments.js';
 import { DomainError } from './resolvers/errors.js';
 import { schema } from './schema/index.js';
 
@@ -31,6 +32,8 @@ export interface YogaOptions {
   graphiql?: GraphiqlDefaults;
   /** Where operation log lines go (default: the process logger). */
   logger?: Logger;
+  /** Trusted documents mode: only the manifest's operations run (see trustedDocuments.ts). */
+  trustedDocuments?: TrustedDocuments;
   /** Extra readiness checks (the LISTEN connection, later); each throws when not ready. */
   readinessChecks?: Array<() => Promise<void>>;
   /** Live channels per user, shared with the WebSocket server (one per app). */
@@ -120,6 +123,7 @@ export function createChatgraphYoga(options: YogaOptions): ChatgraphYoga {
   plugins.unshift(operationLogPlugin(options.logger ?? logger) as Plugin);
   if (config.metrics) plugins.unshift(metricsPlugin());
   if (config.tracing !== 'off') plugins.push(tracingPlugin(config.tracing));
+  if (options.trustedDocuments) plugins.push(options.trustedDocuments.plugin());
   if (config.graphiql) plugins.unshift(graphiqlPlugin('/graphql', options.graphiql));
   else plugins.push(disableIntrospection);
   // First of all: it may replace the request with one whose body it has read (bounded), and
