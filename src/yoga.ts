@@ -1,12 +1,12 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
-import { useGraphQlJit } from '@envelop/graphql-jit';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { PothosValidationError } from '@pothos/core';
-import { getOperationAST, GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
+import { GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
 import { createYoga, maskError as yogaMaskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { bearerToken } from './auth/viewer.js';
 import { createContext, tokenFromRequest, type AppServices, type Context } from './context.js';
 import { ping } from './db/index.js';
+import { useCompiledExecution } from './executor.js';
 import { logger } from './logger.js';
 import { DomainError } from './resolvers/errors.js';
 import { schema } from './schema/index.js';
@@ -117,15 +117,7 @@ export function createChatgraphYoga(options: YogaOptions): ChatgraphYoga {
     }),
   ];
   if (!config.graphiql) plugins.push(disableIntrospection);
-  if (config.graphqlJit) {
-    // Queries and mutations run through graphql-jit: each distinct document is compiled once
-    // (LRU-cached) into plain JS, which removes most of the executor's per-field overhead: the
-    // dashboard page went from ~11 to ~7 ms of CPU (bench/RESULTS.md). Subscriptions keep the
-    // standard executor (their payloads are mapped per event by graphql-js).
-    plugins.push(
-      useGraphQlJit({}, { enableIf: (args) => getOperationAST(args.document, args.operationName)?.operation !== 'subscription' }) as Plugin,
-    );
-  }
+  if (config.graphqlJit) plugins.push(useCompiledExecution());
 
   return createYoga<ServerContext, Context>({
     schema,
