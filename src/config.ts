@@ -24,6 +24,8 @@ export interface Config {
   wsKeepAliveMs: number;
   /** Compile queries and mutations with graphql-jit (subscriptions always use graphql-js). */
   graphqlJit: boolean;
+  /** How long a process trusts a token it has checked: the delay before a revocation takes effect (0 = no cache). */
+  authCacheMs: number;
 }
 
 class ConfigError extends Error {}
@@ -69,5 +71,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     eventPruneIntervalSeconds: int(env, 'EVENT_PRUNE_INTERVAL_SECONDS', 3600, 1, 86_400 * 7),
     wsKeepAliveMs: int(env, 'WS_KEEPALIVE_MS', 12_000, 1000, 600_000),
     graphqlJit: bool(env, 'GRAPHQL_JIT', true),
+    authCacheMs: int(env, 'AUTH_CACHE_MS', 5000, 0, 300_000),
   };
 }

@@ -1,5 +1,6 @@
 import { GraphQLError } from 'graphql';
 import { AuthError, authenticate, bearerToken, type Viewer } from './auth/viewer.js';
+import type { ViewerCache } from './auth/viewerCache.js';
 import type { Config } from './config.js';
 import type { Db } from './db/index.js';
 import type { ChatEventHub } from './resolvers/events.js';
@@ -11,6 +12,8 @@ export interface AppServices {
   config: Config;
   /** The process's watch stream (absent where nothing serves subscriptions, e.g. CLI commands). */
   events?: ChatEventHub;
+  /** Recently authenticated tokens (absent: every request looks its token up). */
+  viewers?: ViewerCache;
 }
 
 /** Per-request (or per WebSocket operation) context. Loaders live here, never at module scope. */
@@ -36,7 +39,7 @@ export function unauthenticated(message: string): GraphQLError {
 export async function createContext(services: AppServices, token: string | null): Promise<Context> {
   if (token === null) return contextFor(services, null);
   try {
-    return contextFor(services, await authenticate(services.db, token));
+    return contextFor(services, await authenticate(services.db, token, services.viewers));
   } catch (err) {
     if (err instanceof AuthError) throw unauthenticated(err.message);
     throw err;

@@ -5,6 +5,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import type { Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { AuthError, authenticate } from './auth/viewer.js';
+import { ViewerCache } from './auth/viewerCache.js';
 import { SharedSubscriptions } from './sharedSubscriptions.js';
 import type { AppServices, Context } from './context.js';
 import { startStaleRunReclaimer, type StaleRunReclaimer } from './db/staleRuns.js';
@@ -72,7 +73,7 @@ function coalesceWrites(socket: WebSocket): void {
 export function buildApp(options: AppOptions): App {
   // One listener + hub per process, whatever the number of subscriptions (DESIGN 6).
   const events = new EventStream(options.db, options.config, options.eventStream);
-  const services: AppServices = { db: options.db, config: options.config, events: events.hub };
+  const services: AppServices = { db: options.db, config: options.config, events: events.hub, viewers: new ViewerCache(options.config.authCacheMs) };
   const yoga = createChatgraphYoga({
     services,
     graphiql: options.graphiql,
@@ -100,7 +101,7 @@ export function buildApp(options: AppOptions): App {
       },
       onConnect: async (ctx) => {
         try {
-          await authenticate(services.db, tokenFromConnectionParams(ctx.connectionParams));
+          await authenticate(services.db, tokenFromConnectionParams(ctx.connectionParams), services.viewers);
           return true;
         } catch (err) {
           if (err instanceof AuthError) return false; // graphql-ws closes with 4403 Forbidden
