@@ -3,7 +3,7 @@ import { AuthError, authenticate, bearerToken, type Viewer } from './auth/viewer
 import type { ViewerCache } from './auth/viewerCache.js';
 import type { Config } from './config.js';
 import type { Db } from './db/index.js';
-import type { ChatEventHub } from './resolvers/events.js';
+import type { ChatEventHub } from './events/payload.js';
 import { createLoaders, type Loaders } from './resolvers/loaders.js';
 
 /** Long-lived services shared by every request of one server. */
@@ -11,7 +11,7 @@ export interface AppServices {
   db: Db;
   config: Config;
   /** The process's watch stream (absent where nothing serves subscriptions, e.g. CLI commands). */
-  events?: ChatEventHub;
+  eventHub?: ChatEventHub;
   /** Recently authenticated tokens (absent: every request looks its token up). */
   viewers?: ViewerCache;
 }
