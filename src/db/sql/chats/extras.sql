@@ -1,5 +1,5 @@
 -- Dashboard data for a batch of chats in one round trip, only the parts the operation selected:
--- ${columns} is the comma-joined select list from chats/extras/<part>.sql.
+-- The columns placeholder is the comma-joined select list from chats/extras/<part>.sql.
 SELECT c.id, ${columns:raw}
 FROM chats c
 WHERE c.id = ANY(${ids}::uuid[])
