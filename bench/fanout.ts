@@ -58,11 +58,14 @@ const settle = async () => {
   return process.memoryUsage();
 };
 
+let fanoutRuns = 0;
+
 /** Runs the fan-out benchmark against `adminUrl` (a server where databases can be created). */
 export async function runFanout(adminUrl: string, subscriptions = 5000, events = 20): Promise<FanoutResult> {
   const perConnection = 50;
   const connections = Math.ceil(subscriptions / perConnection);
-  const name = `chatgraph_fanout_${process.pid}`;
+  // One database per call: the bench runs it twice (5,000 live, then 20,000 idle).
+  const name = `chatgraph_fanout_${process.pid}_${++fanoutRuns}`;
   await ensureDatabase(adminUrl, name);
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
