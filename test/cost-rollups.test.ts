@@ -6,7 +6,7 @@ import { insertChat, insertModels, MODEL } from './helpers/data.js';
 import { makeUser } from './helpers/fixtures.js';
 
 /**
- * The daily rollups (migration 0005) must give exactly what reading every message gives. The
+ * The daily rollups (migration 0007) must give exactly what reading every message gives. The
  * oracle is the statement cost analytics ran before the rollups (bench/sql/cost_*_raw.sql): every range
  * (aligned to midnight or not, inside one day, empty, reversed) is answered both ways after
  * inserts (single and multi-row), updates of counted columns, soft and hard deletes, a deleted

@@ -1,5 +1,5 @@
 -- Select-list fragment (not a statement): the spend totals over spend rows aliased `r` (daily
--- rollup rows of migration 0005, or messages turned into rows by cost_row_columns.sql), with the
+-- rollup rows of migration 0007, or messages turned into rows by cost_row_columns.sql), with the
 -- same names and types as cost_totals_columns.sql gives over messages.
 COALESCE(sum(r.cost), 0)::text AS total_cost_micros,
 COALESCE(sum(r.priced_count), 0)::int AS priced_message_count,

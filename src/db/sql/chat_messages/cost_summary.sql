@@ -1,5 +1,5 @@
 -- One user's spend in [start, end): the totals, one row per model and one per root chat (children
--- rolled up). Whole UTC days come from the daily rollups (migration 0005), the partial days at
+-- rolled up). Whole UTC days come from the daily rollups (migration 0007), the partial days at
 -- either edge from the user's assistant messages, so the answer is exact at any range.
 WITH b AS (${range:raw}),
 edge AS (

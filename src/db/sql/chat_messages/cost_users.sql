@@ -1,6 +1,6 @@
 -- Admin rollup: spend per user in [start, end), optionally filtered by a username/name ILIKE
 -- pattern, one keyset page in (cost DESC, username) order plus the filtered total, in one
--- statement. Whole UTC days come from the per-chat daily rollup (migration 0005), the partial
+-- statement. Whole UTC days come from the per-chat daily rollup (migration 0007), the partial
 -- days at either edge from assistant messages. Grouping sets give each user's totals and one row
 -- per (user, root chat) in one hashed pass; counting those rows is chatCount.
 WITH b AS (${range:raw}),

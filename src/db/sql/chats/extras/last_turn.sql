@@ -1,4 +1,5 @@
--- Chat.lastTurnSummary: the last live assistant message as {version, content, text} (null without one).
+-- Chat.lastTurnSummary: the last live assistant message users can see (no model-only content) as
+-- {version, content, text} (null without one).
 -- Version-1 turns send only the head of their text parts (the summary needs 200 characters; whole
 -- transcripts would dominate the page's bytes); other versions go to the parser whole.
 (SELECT jsonb_build_object(
@@ -9,5 +10,5 @@
                                               WHERE p->>'type' = 'text') END)
  FROM (SELECT m.content, m.content_version, (m.content_version = 1 AND jsonb_typeof(m.content) = 'array') AS version1
        FROM chat_messages m
-       WHERE m.chat_id = c.id AND m.role = 'assistant' AND NOT m.deleted
+       WHERE m.chat_id = c.id AND m.role = 'assistant' AND NOT m.deleted AND m.visibility <> 'model'
        ORDER BY m.id DESC LIMIT 1) la) AS last_turn
