@@ -75,7 +75,13 @@ export async function runFanout(adminUrl: string, subscriptions = 5000, events =
   const user = await createUser(db, { username: 'fan' });
   const { token } = await createToken(db, { username: 'fan' });
   const chat = await db.one("INSERT INTO chats (owner_id, last_model_config_id) SELECT $1, id FROM chat_model_configs RETURNING id", [user.id]);
-  const config = loadConfig({ ...process.env, LOG_LEVEL: 'warn', MAX_SUBSCRIPTIONS_PER_CONNECTION: String(perConnection) });
+  // One user holds every socket here (the per-user connection limit is for real clients).
+  const config = loadConfig({
+    ...process.env,
+    LOG_LEVEL: 'warn',
+    MAX_SUBSCRIPTIONS_PER_CONNECTION: String(perConnection),
+    MAX_CONNECTIONS_PER_USER: String(connections),
+  });
   const app = buildApp({ db, config });
   const endpoint = (await app.start(0, '127.0.0.1')).replace(/^http/, 'ws');
 
