@@ -35,6 +35,8 @@ export interface Config {
   wsCork: boolean;
   /** Compile queries and mutations with graphql-jit (subscriptions always use graphql-js). */
   graphqlJit: boolean;
+  /** How long a process trusts a token it has checked: the delay before a revocation takes effect (0 = no cache). */
+  authCacheMs: number;
   /** Serve Prometheus metrics at /metrics. */
   metrics: boolean;
   /** OpenTelemetry spans per operation: off, to the globally registered SDK, or to the console. */
@@ -117,6 +119,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     wsStallMs: int(env, 'WS_STALL_MS', 10_000, 100, 600_000),
     wsCork: bool(env, 'CHATGRAPH_WS_CORK', true),
     graphqlJit: bool(env, 'GRAPHQL_JIT', true),
+    authCacheMs: int(env, 'AUTH_CACHE_MS', 5000, 0, 300_000),
     metrics: bool(env, 'METRICS', true),
     tracing: oneOf(env, 'TRACING', ['off', 'global', 'console'] as const, 'off'),
     trustedDocuments: env.TRUSTED_DOCUMENTS ? resolve(env.TRUSTED_DOCUMENTS) : undefined,

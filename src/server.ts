@@ -5,6 +5,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import type { Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { AuthError } from './auth/viewer.js';
+import { ViewerCache } from './auth/viewerCache.js';
 import { CLOSE_CODES, ERROR_CODES } from './codes.js';
 import { authenticateFrom } from './context.js';
 import { DatabaseUnavailableError, isConnectionError, retryRead } from './db/retry.js';
@@ -147,7 +148,13 @@ export function buildApp(options: AppOptions): App {
   // One listener + hub per process, whatever the number of subscriptions.
   const eventStream = new EventStream(options.db, options.config, options.eventStream);
   const limits = options.limits ?? new RateLimits(options.config);
-  const services: AppServices = { db: options.db, config: options.config, eventHub: eventStream.hub, limits };
+  const services: AppServices = {
+    db: options.db,
+    config: options.config,
+    eventHub: eventStream.hub,
+    limits,
+    viewers: new ViewerCache(options.config.authCacheMs),
+  };
   const connections = new UserConnections(options.config.maxConnectionsPerUser);
   const trusted = options.config.trustedDocuments ? TrustedDocuments.load(options.config.trustedDocuments) : undefined;
   const yoga = createChatgraphYoga({
