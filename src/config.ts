@@ -18,6 +18,8 @@ export interface Config {
   maxSubscriptionsPerConnection: number;
   /** A running chat whose heartbeat is older than this goes back to pending. */
   staleRunSeconds: number;
+  /** A chat left REQUIRES_ACTION this long goes to ERROR (0 = never). */
+  toolResultTimeoutSeconds: number;
   eventRetentionDays: number;
   /** How often each process prunes chat_events older than eventRetentionDays. */
   eventPruneIntervalSeconds: number;
@@ -65,6 +67,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxBodyBytes: int(env, 'MAX_BODY_BYTES', 1_000_000, 1024, 100_000_000),
     maxSubscriptionsPerConnection: int(env, 'MAX_SUBSCRIPTIONS_PER_CONNECTION', 50, 1, 10_000),
     staleRunSeconds: int(env, 'STALE_RUN_SECONDS', 300, 1, 86_400 * 7),
+    toolResultTimeoutSeconds: int(env, 'TOOL_RESULT_TIMEOUT_SECONDS', 3600, 0, 86_400 * 30),
     eventRetentionDays: int(env, 'EVENT_RETENTION_DAYS', 7, 1, 3650),
     eventPruneIntervalSeconds: int(env, 'EVENT_PRUNE_INTERVAL_SECONDS', 3600, 1, 86_400 * 7),
     wsKeepAliveMs: int(env, 'WS_KEEPALIVE_MS', 12_000, 1000, 600_000),

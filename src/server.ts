@@ -7,6 +7,8 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { AuthError, authenticate } from './auth/viewer.js';
 import { SharedSubscriptions } from './sharedSubscriptions.js';
 import type { AppServices, Context } from './context.js';
+import { startToolResultDeadline } from './db/actionDeadline.js';
+import type { PeriodicJob } from './db/periodicJob.js';
 import { startStaleRunReclaimer, type StaleRunReclaimer } from './db/staleRuns.js';
 import { EventStream, type EventStreamOptions } from './eventStream.js';
 import { logger } from './logger.js';
@@ -29,7 +31,7 @@ export interface App {
 export interface AppOptions extends AppServices {
   graphiql?: GraphiqlDefaults;
   /**
-   * Run the stale-run reclaimer (rule 19) while started. Off unless asked: test servers share a
+   * Run the stale-run reclaimer (rule 19) and the tool-result deadline while started. Off unless asked: test servers share a
    * process with statement-counting tests, and a background statement would skew their counts.
    */
   reclaimStaleRuns?: boolean;
@@ -151,6 +153,7 @@ export function buildApp(options: AppOptions): App {
   );
 
   let reclaimer: StaleRunReclaimer | undefined;
+  let deadline: PeriodicJob | undefined;
   let stopping: Promise<void> | undefined;
   return {
     yoga,
@@ -167,6 +170,9 @@ export function buildApp(options: AppOptions): App {
         server.listen(port, host, () => {
           server.off('error', reject);
           if (options.reclaimStaleRuns) reclaimer ??= startStaleRunReclaimer(services.db, { staleSeconds: options.config.staleRunSeconds });
+          if (options.reclaimStaleRuns && options.config.toolResultTimeoutSeconds > 0) {
+            deadline ??= startToolResultDeadline(services.db, { seconds: options.config.toolResultTimeoutSeconds });
+          }
           const address = server.address() as AddressInfo;
           resolve(`http://${address.address}:${address.port}${yoga.graphqlEndpoint}`);
         });
@@ -176,7 +182,7 @@ export function buildApp(options: AppOptions): App {
     },
     stop() {
       stopping ??= (async () => {
-        await reclaimer?.stop();
+        await Promise.all([reclaimer?.stop(), deadline?.stop()]);
         // WebSocket clients first: a 1001 close makes them reconnect (to another replica) and
         // resubscribe. Then the hub ends what is left (SSE streams), so server.close() is not
         // held up by open event streams, and the LISTEN connection is released.

@@ -2,7 +2,7 @@ import DataLoader from 'dataloader';
 import type { Viewer } from '../auth/viewer.js';
 import type { Db } from '../db/index.js';
 import type { ChatExtrasRow, ChatRow, CostTotalsRow } from '../db/repos/chats.js';
-import type { MessageRow } from '../db/repos/messages.js';
+import type { MessageRow, ToolCallStateRow } from '../db/repos/messages.js';
 import type { ModelConfigRow } from '../db/repos/modelConfigs.js';
 import type { UserRow } from '../db/repos/users.js';
 import { isRowId, isUuid } from './ids.js';
@@ -23,6 +23,8 @@ export interface Loaders {
   /** Spend of a chat and its children. */
   chatCost: DataLoader<string, CostTotalsRow>;
   message: DataLoader<string, MessageRow | null>;
+  /** The last assistant message and the tool answers after it (pendingToolCalls). */
+  toolCallState: DataLoader<string, ToolCallStateRow | undefined>;
 }
 
 /** Reorders batch results into key order (DataLoader's contract), filling gaps with `missing`. */
@@ -82,5 +84,9 @@ export function createLoaders(db: Db, viewer: Viewer | null): Loaders {
     const rows = await db.messages.byIds(validRowIds(ids));
     return byKey(ids, rows, (r) => r.id, () => null);
   });
-  return { user, modelConfig, chat, chatExtras, chatCost, message };
+  const toolCallState = new DataLoader<string, ToolCallStateRow | undefined>(async (ids) => {
+    const rows = await db.messages.toolCallState(validUuids(ids));
+    return byKey(ids, rows, (r) => r.chat_id, () => undefined);
+  });
+  return { user, modelConfig, chat, chatExtras, chatCost, message, toolCallState };
 }

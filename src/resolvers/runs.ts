@@ -22,7 +22,8 @@ export const MAX_MESSAGE_BYTES = 512 * 1024;
 export const MAX_LAST_ERROR_LENGTH = 10_000;
 const MAX_WORKER_ID_LENGTH = 200;
 
-function workerIdFromInput(workerId: string): string {
+/** A trimmed workerId, or ValidationError. */
+export function workerIdFromInput(workerId: string): string {
   const id = workerId.trim();
   if (id === '' || id.length > MAX_WORKER_ID_LENGTH) throw new ValidationError(`workerId must be 1-${MAX_WORKER_ID_LENGTH} characters`, 'workerId');
   return id;
@@ -33,7 +34,7 @@ function workerIdFromInput(workerId: string): string {
  * that is not running, or is running for another worker (reclaimed after a stale heartbeat,
  * interrupted, archived), is ForbiddenError: the worker has lost the run and must stop.
  */
-async function lockOwnedRun(t: DbTask, chatId: string, workerId: string): Promise<ChatRow> {
+export async function lockOwnedRun(t: DbTask, chatId: string, workerId: string): Promise<ChatRow> {
   const chat = await t.chats.lock(chatId);
   if (!chat) throw new NotFoundError('Chat not found', chatId);
   if (!ownsRun(chat, workerId)) throw new ForbiddenError(notOwnerMessage(chat, workerId));

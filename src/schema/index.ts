@@ -28,6 +28,8 @@ import './types/AppendChatMessagesPayload.js';
 import './types/FinishChatRunPayload.js';
 import './types/ChatDiffStatusPayload.js';
 import './types/ChatModelConfigPayload.js';
+import './types/SubmitToolResultsPayload.js';
+import './types/CreateChildChatPayload.js';
 
 /** The executable schema built from every type file. */
 export const schema: GraphQLSchema = builder.toSchema();

@@ -123,6 +123,8 @@ const queries = {
   costTotals: sql('chats/cost_totals.sql'),
   acquire: sql('chats/acquire.sql'),
   reclaimStale: sql('chats/reclaim_stale.sql'),
+  ancestry: sql('chats/ancestry.sql'),
+  expireAction: sql('chats/expire_action.sql'),
 };
 
 // The dashboard's batch statements have a fixed shape: prepared, they are planned once per connection.
@@ -162,13 +164,38 @@ export class ChatsRepository {
     );
   }
 
-  create(input: { ownerId: string; title: string; workspaceId: string | null; labels: Record<string, unknown>; modelConfigId: string; status: ChatStatus }): Promise<ChatRow> {
+  /** Inserts a chat; a sub-agent names its parent and the family's root. */
+  create(input: {
+    ownerId: string; title: string; workspaceId: string | null; labels: Record<string, unknown>; modelConfigId: string; status: ChatStatus;
+    parentChatId?: string | null; rootChatId?: string | null;
+  }): Promise<ChatRow> {
     return this.db.one(
-      `INSERT INTO chats (owner_id, title, workspace_id, labels, last_model_config_id, status)
-       VALUES ($(ownerId), $(title), $(workspaceId), $(labels)::jsonb, $(modelConfigId), $(status))
+      `INSERT INTO chats (owner_id, title, workspace_id, labels, last_model_config_id, status, parent_chat_id, root_chat_id)
+       VALUES ($(ownerId), $(title), $(workspaceId), $(labels)::jsonb, $(modelConfigId), $(status), $(parentChatId), $(rootChatId))
        RETURNING *, (extract(epoch FROM updated_at) * 1000000)::bigint::text AS updated_us`,
-      { ...input, labels: JSON.stringify(input.labels) },
+      { parentChatId: null, rootChatId: null, ...input, labels: JSON.stringify(input.labels) },
     );
+  }
+
+  /**
+   * How deep a chat sits in its family (0 = root), walking up the parent chain at most `limit`
+   * levels: `tooDeep` when the walk was cut short, `cycle` when it met an id twice.
+   */
+  async ancestry(id: string, limit: number): Promise<{ depth: number; cycle: boolean; tooDeep: boolean } | null> {
+    const row = await this.db.one<{ depth: number | null; cycle: boolean | null; too_deep: boolean | null }>(queries.ancestry, { id, limit });
+    return row.depth === null ? null : { depth: row.depth, cycle: row.cycle === true, tooDeep: row.too_deep === true };
+  }
+
+  /** Live children of a chat (for the per-parent limit). */
+  async childCount(id: string): Promise<number> {
+    const row = await this.db.one<{ n: number }>('SELECT count(*)::int AS n FROM chats WHERE parent_chat_id = $1', [id]);
+    return row.n;
+  }
+
+  /** Moves chats that waited in requires_action longer than `seconds` to error with `lastError`; returns their ids. */
+  async expireRequiresAction(seconds: number, lastError: string): Promise<string[]> {
+    const rows = await this.db.any<{ id: string }>(queries.expireAction, { seconds, lastError });
+    return rows.map((r) => r.id);
   }
 
   /**
