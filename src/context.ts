@@ -2,6 +2,7 @@ import { GraphQLError } from 'graphql';
 import { AuthError, authenticate, bearerToken, type Viewer } from './auth/viewer.js';
 import type { Config } from './config.js';
 import type { Db } from './db/index.js';
+import type { MessagePartRelay } from './events/messageParts.js';
 import type { ChatEventHub } from './resolvers/events.js';
 import { createLoaders, type Loaders } from './resolvers/loaders.js';
 
@@ -11,6 +12,8 @@ export interface AppServices {
   config: Config;
   /** The process's watch stream (absent where nothing serves subscriptions, e.g. CLI commands). */
   events?: ChatEventHub;
+  /** The process's relay of streamed message parts (with `events`). */
+  parts?: MessagePartRelay;
 }
 
 /** Per-request (or per WebSocket operation) context. Loaders live here, never at module scope. */

@@ -3,6 +3,7 @@ import type { Config } from './config.js';
 import type { Db } from './db/index.js';
 import { startEventPruner, type EventPruner } from './db/eventRetention.js';
 import { EventListener, type EventListenerOptions } from './db/listener.js';
+import { MessagePartRelay, PARTS_CHANNEL, type MessagePartRelayOptions } from './events/messageParts.js';
 import { logger as rootLogger } from './logger.js';
 import { EventHub } from './resolvers/eventHub.js';
 import { eventDataLoader, type ChatEventHub } from './resolvers/events.js';
@@ -12,6 +13,7 @@ export interface EventStreamOptions {
   /** How long `start()` waits for the first LISTEN connection before serving without it (default 5 s). */
   connectWaitMs?: number;
   listener?: EventListenerOptions;
+  parts?: MessagePartRelayOptions;
   logger?: Logger;
 }
 
@@ -22,6 +24,8 @@ export interface EventStreamOptions {
 export class EventStream {
   readonly listener: EventListener;
   readonly hub: ChatEventHub;
+  /** Streamed message parts, relayed over the same LISTEN connection. */
+  readonly parts: MessagePartRelay;
   private pruner: EventPruner | undefined;
   private readonly log: Logger;
 
@@ -29,6 +33,14 @@ export class EventStream {
     this.log = (options.logger ?? rootLogger).child({ component: 'event-stream' });
     this.listener = new EventListener(db, { logger: options.logger, ...options.listener });
     this.hub = new EventHub({ source: this.listener, events: db.events, load: eventDataLoader(db) });
+    this.parts = new MessagePartRelay(options.parts ?? {
+      batchesPerSecond: config.messagePartsPerSecond,
+      burst: config.messagePartsBurst,
+      maxPreviewBytes: config.messagePreviewMaxBytes,
+    });
+    this.listener.listen(PARTS_CHANNEL, (payload) => this.parts.receive(payload));
+    // After the hub's handler: a status leaving RUNNING resets an open preview.
+    this.listener.onBatch((batch) => this.parts.onLog(batch));
   }
 
   /** Live subscriptions on this process (both transports). */
@@ -66,6 +78,7 @@ export class EventStream {
   async stop(): Promise<void> {
     const open = this.hub.subscriberCount;
     this.hub.close();
+    this.parts.close();
     await Promise.all([this.listener.stop(), this.pruner?.stop()]);
     this.log.debug({ subscriptionsEnded: open }, 'event stream stopped');
   }

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { GraphQLError, type ExecutionArgs } from 'graphql';
+import { GraphQLError, Kind, valueFromASTUntyped, type ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -11,7 +11,9 @@ import { startToolResultDeadline } from './db/actionDeadline.js';
 import type { PeriodicJob } from './db/periodicJob.js';
 import { startStaleRunReclaimer, type StaleRunReclaimer } from './db/staleRuns.js';
 import { EventStream, type EventStreamOptions } from './eventStream.js';
+import type { MessagePartRelay } from './events/messageParts.js';
 import { logger } from './logger.js';
+import { tryDecodeId } from './schema/globalIds.js';
 import { createChatgraphYoga, tokenFromConnectionParams, type ChatgraphYoga, type GraphiqlDefaults } from './yoga.js';
 
 /** A running (or startable) chatgraph HTTP + WebSocket server. */
@@ -70,11 +72,34 @@ function coalesceWrites(socket: WebSocket): void {
   }) as WebSocket['send'];
 }
 
+/**
+ * Whether an operation may join an identical running one (a joiner gets only what arrives after
+ * it joins). Not chatsSettled: a joiner would miss the chats already settled. Not chatEvents of
+ * a chat with an open streamed preview: a joiner would miss the preview so far.
+ */
+function shareable(args: ExecutionArgs, parts: MessagePartRelay): boolean {
+  const operation = args.document.definitions.find(
+    (d) => d.kind === Kind.OPERATION_DEFINITION && (args.operationName == null || d.name?.value === args.operationName),
+  );
+  if (!operation || operation.kind !== Kind.OPERATION_DEFINITION) return false;
+  for (const field of operation.selectionSet.selections) {
+    if (field.kind !== Kind.FIELD) return false;
+    if (field.name.value === 'chatsSettled') return false;
+    if (field.name.value === 'chatEvents') {
+      const arg = field.arguments?.find((a) => a.name.value === 'chatId');
+      const raw = arg ? valueFromASTUntyped(arg.value, args.variableValues ?? undefined) : undefined;
+      const chatId = typeof raw === 'string' ? tryDecodeId(raw, 'Chat') : null;
+      if (chatId === null || parts.hasPreview(chatId)) return false;
+    }
+  }
+  return true;
+}
+
 /** Builds one HTTP server serving yoga and graphql-ws on the same path (`/graphql`). */
 export function buildApp(options: AppOptions): App {
   // One listener + hub per process, whatever the number of subscriptions (DESIGN 6).
   const events = new EventStream(options.db, options.config, options.eventStream);
-  const services: AppServices = { db: options.db, config: options.config, events: events.hub };
+  const services: AppServices = { db: options.db, config: options.config, events: events.hub, parts: events.parts };
   const yoga = createChatgraphYoga({
     services,
     graphiql: options.graphiql,
@@ -97,7 +122,9 @@ export function buildApp(options: AppOptions): App {
       subscribe: (args) => {
         const root = args.rootValue as Executable;
         const viewer = (args.contextValue as Context).viewer;
-        const key = SharedSubscriptions.key(args, viewer ? `${viewer.user.id}:${viewer.isAdmin}:${viewer.isWorker}` : null);
+        const key = shareable(args, events.parts)
+          ? SharedSubscriptions.key(args, viewer ? `${viewer.user.id}:${viewer.isAdmin}:${viewer.isWorker}` : null)
+          : null;
         return key === null ? root.subscribe(args) : shared.subscribe(key, async () => root.subscribe(args));
       },
       onConnect: async (ctx) => {

@@ -68,6 +68,8 @@ export class EventListener implements EventSource {
   private readonly log: Logger;
   private readonly batchHandlers = new Set<EventBatchHandler>();
   private readonly gapHandlers = new Set<EventGapHandler>();
+  /** Other channels on the same connection (the message-part relay): payload handlers by channel. */
+  private readonly channels = new Map<string, (payload: string) => void>();
 
   private conn: Connection | undefined;
   private pid: number | undefined;
@@ -146,6 +148,14 @@ export class EventListener implements EventSource {
     return () => this.batchHandlers.delete(handler);
   }
 
+  /**
+   * Also LISTENs on `channel` (on this same connection; call before start) and hands each
+   * payload to `handler`, in arrival order. Nothing is replayed for it after a reconnect.
+   */
+  listen(channel: string, handler: (payload: string) => void): void {
+    this.channels.set(channel, handler);
+  }
+
   /** Adds a gap handler (the log was pruned past this listener's position); returns its remover. */
   onGap(handler: EventGapHandler): () => void {
     this.gapHandlers.add(handler);
@@ -184,6 +194,7 @@ export class EventListener implements EventSource {
       // LISTEN before reading: whatever commits after this point wakes us, and the read below
       // covers everything before it.
       await conn.none('LISTEN $1:name', [EVENTS_CHANNEL]);
+      for (const channel of this.channels.keys()) await conn.none('LISTEN $1:name', [channel]);
       this.current ??= await conn.events.head();
     } catch (err) {
       const failed = conn;
@@ -199,8 +210,9 @@ export class EventListener implements EventSource {
     this.requestRead();
   }
 
-  private readonly onNotification = (message: { channel: string }): void => {
+  private readonly onNotification = (message: { channel: string; payload?: string }): void => {
     if (message.channel === EVENTS_CHANNEL) this.requestRead();
+    else this.channels.get(message.channel)?.(message.payload ?? '');
   };
 
   private connectionLost(conn: Connection, err: unknown): void {

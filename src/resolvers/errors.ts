@@ -55,6 +55,15 @@ export class QueueFullError extends DomainError {
   }
 }
 
+/** A per-chat rate limit refused the call; retry after `retryAfterMs`. */
+export class RateLimitedError extends DomainError {
+  readonly code = 'RATE_LIMITED';
+  constructor(message: string, readonly retryAfterMs: number) {
+    super(message);
+    this.name = 'RateLimitedError';
+  }
+}
+
 /**
  * A watch-stream failure the client can act on: a cursor it cannot resume from (CURSOR_EXPIRED),
  * a subscription that fell behind (SUBSCRIPTION_OVERFLOW), or a stream that is not available

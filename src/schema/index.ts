@@ -30,6 +30,9 @@ import './types/ChatDiffStatusPayload.js';
 import './types/ChatModelConfigPayload.js';
 import './types/SubmitToolResultsPayload.js';
 import './types/CreateChildChatPayload.js';
+import './types/RateLimitedError.js';
+import './types/PublishChatMessagePartsPayload.js';
+import './types/ChatSettledEvent.js';
 
 /** The executable schema built from every type file. */
 export const schema: GraphQLSchema = builder.toSchema();

@@ -186,6 +186,25 @@ export class ChatsRepository {
     return row.depth === null ? null : { depth: row.depth, cycle: row.cycle === true, tooDeep: row.too_deep === true };
   }
 
+  /**
+   * NOTIFYs every payload on `channel` if `workerId` runs the chat, in one statement (the
+   * ownership check and the send are one atomic step); returns whether it did. No row is written.
+   */
+  async notifyIfRunning(chatId: string, workerId: string, channel: string, payloads: readonly string[]): Promise<boolean> {
+    const row = await this.db.one<{ sent: number }>(
+      `SELECT count(pg_notify($3, p.payload))::int AS sent
+       FROM chats c, unnest($4::text[]) WITH ORDINALITY AS p (payload, n)
+       WHERE c.id = $1 AND c.status = 'running' AND c.worker_id = $2`,
+      [chatId, workerId, channel, payloads],
+    );
+    return row.sent > 0;
+  }
+
+  /** NOTIFYs every payload on `channel` (sent when the transaction commits). */
+  async notify(channel: string, payloads: readonly string[]): Promise<void> {
+    await this.db.any('SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p', [channel, payloads]);
+  }
+
   /** Live children of a chat (for the per-parent limit). */
   async childCount(id: string): Promise<number> {
     const row = await this.db.one<{ n: number }>('SELECT count(*)::int AS n FROM chats WHERE parent_chat_id = $1', [id]);
