@@ -38,9 +38,9 @@ export class EventStream {
       burst: config.messagePartsBurst,
       maxPreviewBytes: config.messagePreviewMaxBytes,
     });
-    this.listener.listen(PARTS_CHANNEL, (payload) => this.parts.receive(payload));
-    // After the hub's handler: a status leaving RUNNING resets an open preview.
-    this.listener.onBatch((batch) => this.parts.onLog(batch));
+    this.listener.listen(PARTS_CHANNEL, (payload, order) => this.parts.receive(payload, order));
+    // After the hub's handler: a status leaving RUNNING resets an open preview of that run.
+    this.listener.onBatch((batch) => this.parts.onLog(batch, (xid) => this.listener.arrivalOf(xid)));
   }
 
   /** Live subscriptions on this process (both transports). */

@@ -69,7 +69,10 @@ export class EventListener implements EventSource {
   private readonly batchHandlers = new Set<EventBatchHandler>();
   private readonly gapHandlers = new Set<EventGapHandler>();
   /** Other channels on the same connection (the message-part relay): payload handlers by channel. */
-  private readonly channels = new Map<string, (payload: string) => void>();
+  private readonly channels = new Map<string, (payload: string, order: number) => void>();
+  /** Notifications received so far (any channel), and the arrival number of recent event xids. */
+  private arrivals = 0;
+  private readonly xidArrivals = new Map<string, number>();
 
   private conn: Connection | undefined;
   private pid: number | undefined;
@@ -152,8 +155,17 @@ export class EventListener implements EventSource {
    * Also LISTENs on `channel` (on this same connection; call before start) and hands each
    * payload to `handler`, in arrival order. Nothing is replayed for it after a reconnect.
    */
-  listen(channel: string, handler: (payload: string) => void): void {
+  listen(channel: string, handler: (payload: string, order: number) => void): void {
     this.channels.set(channel, handler);
+  }
+
+  /**
+   * When the NOTIFY of the transaction `xid` arrived, as a number comparable with the `order`
+   * given to `listen` handlers (undefined if not seen recently). Notifications arrive in commit
+   * order, so this orders an event against other channels' payloads.
+   */
+  arrivalOf(xid: string): number | undefined {
+    return this.xidArrivals.get(xid);
   }
 
   /** Adds a gap handler (the log was pruned past this listener's position); returns its remover. */
@@ -211,8 +223,16 @@ export class EventListener implements EventSource {
   }
 
   private readonly onNotification = (message: { channel: string; payload?: string }): void => {
-    if (message.channel === EVENTS_CHANNEL) this.requestRead();
-    else this.channels.get(message.channel)?.(message.payload ?? '');
+    const order = ++this.arrivals;
+    if (message.channel === EVENTS_CHANNEL) {
+      if (this.channels.size > 0 && message.payload) {
+        this.xidArrivals.set(message.payload, order);
+        if (this.xidArrivals.size > 10_000) this.xidArrivals.delete(this.xidArrivals.keys().next().value!);
+      }
+      this.requestRead();
+    } else {
+      this.channels.get(message.channel)?.(message.payload ?? '', order);
+    }
   };
 
   private connectionLost(conn: Connection, err: unknown): void {

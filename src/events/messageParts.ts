@@ -107,8 +107,10 @@ type Listener = (item: PreviewItem) => void;
 
 interface Preview {
   attempt: number;
-  /** Next seq to deliver; undefined until the first batch (a process that joined mid-stream starts where it joins). */
-  next: number | undefined;
+  /** Arrival order (on the LISTEN connection) of its first batch. */
+  startOrder: number;
+  /** Next seq to deliver (a process that joined mid-stream skips ahead after holdMs). */
+  next: number;
   batches: Array<{ seq: number; parts: PartDelta[]; bytes: number }>;
   bytes: number;
   held: Map<number, { parts: PartDelta[]; bytes: number; at: number }>;
@@ -123,6 +125,8 @@ interface ChatState {
   /** Highest message id that ended a preview (the log's copy of an end marker must not end the next one). */
   lastEnded: bigint;
   endedAt: number;
+  /** Attempt of the preview the last end marker closed: its stragglers must not open a new one. */
+  endedAttempt: number;
 }
 
 /** Why `admit` refused a batch. */
@@ -140,6 +144,7 @@ export class MessagePartRelay {
   private readonly idleMs: number;
   private readonly now: () => number;
   private sweeper: NodeJS.Timeout;
+  private arrivals = 0;
 
   constructor(options: MessagePartRelayOptions = {}) {
     this.rate = options.batchesPerSecond ?? 100;
@@ -210,24 +215,33 @@ export class MessagePartRelay {
     };
   }
 
-  /** One NOTIFY payload from PARTS_CHANNEL (chunks of one message may arrive in several calls). */
-  receive(payload: string): void {
+  /**
+   * One NOTIFY payload from PARTS_CHANNEL (chunks of one message may arrive in several calls).
+   * `order` is its arrival position among all notifications of the LISTEN connection.
+   */
+  receive(payload: string, order = ++this.arrivals): void {
+    this.arrivals = Math.max(this.arrivals, order);
     const wire = this.reassemble(payload);
     if (!wire) return;
     if (wire.t === 'e') this.end(wire.c, wire.m);
-    else this.accept({ chatId: wire.c, attempt: wire.a, seq: wire.s, parts: wire.p });
+    else this.accept({ chatId: wire.c, attempt: wire.a, seq: wire.s, parts: wire.p }, order);
   }
 
   /**
    * Settled log events, in order: a status that leaves RUNNING while a preview is open resets it
    * (the run ended without a message); an assistant message ends it (a writer that did not send
-   * an end marker, e.g. psql).
+   * an end marker, e.g. psql). The log is read some time after its NOTIFY arrived, so a preview
+   * may already belong to the next run: `orderOf(xid)` tells when the event's NOTIFY arrived, and
+   * only a preview that started before it is affected (unknown order: it is).
    */
-  onLog(events: readonly EventRow[]): void {
+  onLog(events: readonly EventRow[], orderOf: (xid: string) => number | undefined = () => undefined): void {
     for (const event of events) {
       if (!event.chat_id) continue;
       const state = this.chats.get(event.chat_id);
+      if (event.kind === 'status' && event.data.previous === 'running' && state) state.endedAttempt = -1; // the next run numbers afresh
       if (!state?.preview) continue;
+      const order = orderOf(event.xid);
+      if (order !== undefined && order < state.preview.startOrder) continue;
       if (event.kind === 'status' && event.data.previous === 'running') {
         this.reset(state, state.preview.attempt);
         state.preview = undefined;
@@ -241,7 +255,7 @@ export class MessagePartRelay {
   private state(chatId: string): ChatState {
     let state = this.chats.get(chatId);
     if (!state) {
-      state = { preview: undefined, listeners: new Set(), tokens: this.burst, refilled: this.now(), lastEnded: 0n, endedAt: 0 };
+      state = { preview: undefined, listeners: new Set(), tokens: this.burst, refilled: this.now(), lastEnded: 0n, endedAt: -Infinity, endedAttempt: -1 };
       this.chats.set(chatId, state);
     }
     return state;
@@ -299,27 +313,27 @@ export class MessagePartRelay {
     state.endedAt = this.now();
     if (!state.preview) return;
     const attempt = state.preview.attempt;
+    state.endedAttempt = attempt;
     state.preview = undefined;
     this.emit(state, { kind: 'end', attempt, messageIds });
     this.forget(chatId, state);
   }
 
-  private accept(batch: PartsBatch): void {
+  private accept(batch: PartsBatch, order: number): void {
     const state = this.state(batch.chatId);
     let preview = state.preview;
-    if (preview && batch.attempt < preview.attempt) return; // a stale attempt
-    if (preview && (batch.attempt > preview.attempt || (batch.seq === 0 && preview.next !== undefined && preview.next > 0))) {
-      // A new attempt (or the same number restarted at 0): clients drop what they showed.
+    if (preview ? batch.attempt < preview.attempt : batch.attempt <= state.endedAttempt) return; // a stale attempt
+    if (preview && batch.attempt > preview.attempt) {
+      // A new attempt: clients drop what they showed.
       this.reset(state, preview.attempt);
       preview = undefined;
     }
     if (!preview) {
-      preview = { attempt: batch.attempt, next: undefined, batches: [], bytes: 0, held: new Map(), touched: this.now() };
+      preview = { attempt: batch.attempt, startOrder: order, next: 0, batches: [], bytes: 0, held: new Map(), touched: this.now() };
       state.preview = preview;
     }
     preview.touched = this.now();
     const bytes = Buffer.byteLength(JSON.stringify(batch.parts));
-    if (preview.next === undefined) preview.next = batch.seq;
     if (batch.seq < preview.next) return; // duplicate
     if (batch.seq > preview.next) {
       preview.held.set(batch.seq, { parts: batch.parts, bytes, at: this.now() });
@@ -338,9 +352,9 @@ export class MessagePartRelay {
 
   /** Delivers held batches that are now next in line. */
   private release(state: ChatState, preview: Preview): void {
-    for (let held = preview.held.get(preview.next!); held; held = preview.held.get(preview.next!)) {
-      preview.held.delete(preview.next!);
-      this.deliver(state, preview, preview.next!, held.parts, held.bytes);
+    for (let held = preview.held.get(preview.next); held; held = preview.held.get(preview.next)) {
+      preview.held.delete(preview.next);
+      this.deliver(state, preview, preview.next, held.parts, held.bytes);
     }
   }
 
