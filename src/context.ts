@@ -3,7 +3,7 @@ import { AuthError, authenticate, bearerToken, type Viewer } from './auth/viewer
 import type { Config } from './config.js';
 import type { Db } from './db/index.js';
 import type { MessagePartRelay } from './events/messageParts.js';
-import type { ChatEventHub } from './resolvers/events.js';
+import type { ChatEventHub } from './events/payload.js';
 import { createLoaders, type Loaders } from './resolvers/loaders.js';
 
 /** Long-lived services shared by every request of one server. */
@@ -11,8 +11,8 @@ export interface AppServices {
   db: Db;
   config: Config;
   /** The process's watch stream (absent where nothing serves subscriptions, e.g. CLI commands). */
-  events?: ChatEventHub;
-  /** The process's relay of streamed message parts (with `events`). */
+  eventHub?: ChatEventHub;
+  /** The process's relay of streamed message parts (with `eventHub`). */
   parts?: MessagePartRelay;
 }
 

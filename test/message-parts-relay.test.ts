@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { EventRow } from '../src/db/repos/events.js';
+import type { EventRow } from '../src/events/log.js';
 import { encodeBatch, encodeEnd, MAX_CHUNK_BYTES, MessagePartRelay, type PartsBatch, type PreviewItem } from '../src/events/messageParts.js';
 
 const CHAT = '00000000-0000-4000-8000-0000000000aa';

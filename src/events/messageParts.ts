@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { EventRow } from '../db/repos/events.js';
+import type { EventRow } from './log.js';
 
 /**
  * The relay of streamed message parts (`MESSAGE_PART`): live deltas of the assistant message a

@@ -1,5 +1,5 @@
-import * as events from '../../resolvers/events.js';
-import type { SettledItem } from '../../resolvers/events.js';
+import * as events from '../../resolvers/subscriptions.js';
+import type { SettledItem } from '../../resolvers/subscriptions.js';
 import { builder } from '../builder.js';
 import { decodeId } from '../globalIds.js';
 import { Chat } from './Chat.js';
