@@ -10,6 +10,7 @@ import { hotPath } from './lib/hotpath.js';
 import { measure, type LoadResult } from './lib/load.js';
 import { loadAverage, machineFacts } from './lib/machine.js';
 import { runFanout } from './fanout.js';
+import { runParts } from './parts.js';
 import { renderReport, type Report, type TargetInfo } from './lib/report.js';
 import { seed } from './lib/seed.js';
 
@@ -19,7 +20,7 @@ import { seed } from './lib/seed.js';
  * insert hot path, and writes bench/RESULTS.md. Everything is bounded in time and stopped at the
  * end; Ctrl-C stops it early and still cleans up. Knobs (environment): BENCH_SECONDS (10),
  * BENCH_WARMUP_SECONDS (3), BENCH_ROUNDS (2), BENCH_CONNECTIONS (10), BENCH_HOTPATH_MESSAGES
- * (1000), BENCH_SKIP_POSTGRAPHILE=1, BENCH_OUTPUT (bench/RESULTS.md), BENCH_VERBOSE=1 (servers' stderr),
+ * (1000), BENCH_SKIP_POSTGRAPHILE=1, BENCH_SKIP_PARTS=1, BENCH_PARTS_SECONDS (10), BENCH_OUTPUT (bench/RESULTS.md), BENCH_VERBOSE=1 (servers' stderr),
  * BENCH_CPU_PROFILE=<dir> (a V8 .cpuprofile per server, written when it stops).
  */
 const benchDir = dirname(fileURLToPath(import.meta.url));
@@ -206,7 +207,7 @@ async function main(): Promise<void> {
       const order = round % 2 === 1 ? live : [...live].reverse();
       for (const target of order) {
         log(`round ${round}: ${target.info.name} (${settings.warmupSeconds} s warm-up + ${settings.seconds} s)`);
-        const r = await measure(target.server!, target.info.name, round, target.request(50), { ...settings, postmasterPid: database.postmasterPid });
+        const r = await measure(target.server!, target.info.name, round, target.request(50), { ...settings, postmasterPid: database.postmasterPid ?? undefined });
         load.push(r);
         log(`  ${r.rps.toFixed(0)} req/s, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, server CPU ${r.serverCpuMsPerRequest.toFixed(2)} ms/req, Postgres CPU ${r.postgresCpuMsPerRequest?.toFixed(2) ?? 'n/a'} ms/req, failures ${r.failures}, load ${r.loadAverage}`);
       }
@@ -224,6 +225,12 @@ async function main(): Promise<void> {
     adminUrl.pathname = '/postgres';
     const fanout = process.env.BENCH_SKIP_FANOUT === '1' ? null : await runFanout(adminUrl.toString(), 5000, 20);
     if (fanout) log(`  p50 ${fanout.p50} ms, p99 ${fanout.p99} ms, ${fanout.delivered}/${fanout.expected} delivered, ${fanout.serverCpuUsPerDelivery} µs CPU/delivery`);
+
+    log('message parts: 100 chats × 50 batches/s, 10 subscribers per chat on two processes');
+    const parts = process.env.BENCH_SKIP_PARTS === '1'
+      ? null
+      : await runParts(adminUrl.toString(), { seconds: intEnv('BENCH_PARTS_SECONDS', 10, 1, 120), postmasterPid: database.postmasterPid ?? undefined });
+    if (parts) log(`  p50 ${parts.p50} ms, p99 ${parts.p99} ms, ${parts.delivered}/${parts.expected} delivered, ${parts.gatewayCpuUsPerDelivery} µs gateway CPU/part`);
 
     // Cost analytics runs in its own process on its own embedded Postgres (100k-message user).
     log('cost analytics: bench/costs.ts');
@@ -251,6 +258,7 @@ async function main(): Promise<void> {
       chatgraphStatements50,
       hotPath: hot,
       fanout,
+      parts,
       costs,
     };
     writeFileSync(output, renderReport(report));
