@@ -207,7 +207,7 @@ async function main(): Promise<void> {
       const order = round % 2 === 1 ? live : [...live].reverse();
       for (const target of order) {
         log(`round ${round}: ${target.info.name} (${settings.warmupSeconds} s warm-up + ${settings.seconds} s)`);
-        const r = await measure(target.server!, target.info.name, round, target.request(50), { ...settings, postmasterPid: database.postmasterPid ?? undefined });
+        const r = await measure(target.server!, target.info.name, round, target.request(50), { ...settings, postmasterPid: database.postmasterPid });
         load.push(r);
         log(`  ${r.rps.toFixed(0)} req/s, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, server CPU ${r.serverCpuMsPerRequest.toFixed(2)} ms/req, Postgres CPU ${r.postgresCpuMsPerRequest?.toFixed(2) ?? 'n/a'} ms/req, failures ${r.failures}, load ${r.loadAverage}`);
       }
