@@ -121,6 +121,7 @@ async function main() {
   await wait(500);
   process.send!({ type: 'measuring' });
   measuring = true;
+  const cpu0 = process.cpuUsage();
   const pending: Array<Promise<void>> = [];
   const start = performance.now();
   const interval = 1000 / rate;
@@ -130,6 +131,8 @@ async function main() {
     await wait(Math.max(0, next - performance.now()));
   }
   const publishedFor = (performance.now() - start) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const clientCpuShare = Math.round(((cpu.user + cpu.system) / 1000 / (publishedFor * 1000)) * 100);
   await Promise.all(pending);
   process.send!({ type: 'published' });
   const expected = outcome.accepted * subscribersPerChat;
@@ -142,7 +145,7 @@ async function main() {
       accepted: outcome.accepted, limited: outcome.limited, failed: outcome.failed,
       delivered, expected, gaps, duplicates, errors,
       p50: pct(latencies, 50), p95: pct(latencies, 95), p99: pct(latencies, 99), max: pct(latencies, 100),
-      publishP50: pct(publishLatencies, 50), publishP99: pct(publishLatencies, 99),
+      publishP50: pct(publishLatencies, 50), publishP99: pct(publishLatencies, 99), clientCpuShare,
     },
   });
   await Promise.all(clients.map((c) => c.dispose()));

@@ -36,6 +36,8 @@ export interface PartsResult {
   max: number;
   publishP50: number;
   publishP99: number;
+  /** CPU of the client process (subscribers + worker) while publishing, percent of one core. */
+  clientCpuShare: number;
   /** Gateway CPU (both processes) per delivered part, µs. */
   gatewayCpuUsPerDelivery: number;
   /** Postgres CPU per published batch, µs (null when Postgres is not ours). */
@@ -179,9 +181,9 @@ export function partsDescription(r: PartsResult): string {
 /** Markdown table of one result. */
 export function partsTable(r: PartsResult): string {
   return [
-    '| chats × batches/s | subscribers / chat (2 processes) | batches accepted / refused | parts delivered / expected | gaps / duplicates | p50 ms | p95 ms | p99 ms | max ms | publish round trip p50 / p99 ms | gateway CPU µs / delivered part | Postgres CPU µs / batch | gateway CPU A / B |',
+    '| chats × batches/s | subscribers / chat (2 processes) | batches accepted / refused | parts delivered / expected | gaps / duplicates | p50 ms | p95 ms | p99 ms | max ms | publish round trip p50 / p99 ms | gateway CPU µs / delivered part | Postgres CPU µs / batch | gateway CPU A / B / client |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
-    `| ${r.chats} × ${r.rate} for ${r.seconds} s | ${r.subscribersPerChat} | ${r.accepted} / ${r.limited + r.failed} | ${r.delivered} / ${r.expected} | ${r.gaps} / ${r.duplicates} | ${r.p50} | ${r.p95} | ${r.p99} | ${r.max} | ${r.publishP50} / ${r.publishP99} | ${r.gatewayCpuUsPerDelivery} | ${r.postgresCpuUsPerBatch ?? 'n/a'} | ${r.cpuShareA}% / ${r.cpuShareB}% |`,
+    `| ${r.chats} × ${r.rate} for ${r.seconds} s | ${r.subscribersPerChat} | ${r.accepted} / ${r.limited + r.failed} | ${r.delivered} / ${r.expected} | ${r.gaps} / ${r.duplicates} | ${r.p50} | ${r.p95} | ${r.p99} | ${r.max} | ${r.publishP50} / ${r.publishP99} | ${r.gatewayCpuUsPerDelivery} | ${r.postgresCpuUsPerBatch ?? 'n/a'} | ${r.cpuShareA}% / ${r.cpuShareB}% / ${r.clientCpuShare}% |`,
   ].join('\n');
 }
 

@@ -101,7 +101,19 @@ export interface MessagePartRelayOptions {
   /** A preview without activity this long is dropped from memory (a worker that died mid-stream). */
   idleMs?: number;
   now?: () => number;
+  /** Sends batches' NOTIFY payloads where their worker owns the chat; answers per batch (the database side of `publish`). */
+  send?: PartsSender;
+  /** Statements of `send` in flight at once; later publishes wait and go out together in the next one. */
+  maxInFlight?: number;
 }
+
+/** One batch to send: its chat, the worker claiming it, its NOTIFY payloads. */
+export interface OutgoingBatch {
+  chatId: string;
+  workerId: string;
+  payloads: string[];
+}
+export type PartsSender = (batches: OutgoingBatch[]) => Promise<boolean[]>;
 
 type Listener = (item: PreviewItem) => void;
 
@@ -145,6 +157,10 @@ export class MessagePartRelay {
   private readonly now: () => number;
   private sweeper: NodeJS.Timeout;
   private arrivals = 0;
+  private readonly send: PartsSender | undefined;
+  private readonly maxInFlight: number;
+  private inFlight = 0;
+  private outbox: Array<{ batch: OutgoingBatch; done: (owned: boolean) => void; fail: (err: unknown) => void }> = [];
 
   constructor(options: MessagePartRelayOptions = {}) {
     this.rate = options.batchesPerSecond ?? 100;
@@ -154,6 +170,8 @@ export class MessagePartRelay {
     this.holdMs = options.holdMs ?? 1000;
     this.idleMs = options.idleMs ?? 10 * 60_000;
     this.now = options.now ?? Date.now;
+    this.send = options.send;
+    this.maxInFlight = options.maxInFlight ?? 2;
     this.sweeper = setInterval(() => this.sweep(), Math.min(this.holdMs, 1000));
     this.sweeper.unref();
   }
@@ -190,6 +208,32 @@ export class MessagePartRelay {
     }
     state.tokens -= 1;
     return { ok: true };
+  }
+
+  /**
+   * Sends one batch (NOTIFY, through `send`) if its worker owns the chat; resolves whether it
+   * did. Publishes that arrive while `maxInFlight` statements are running are coalesced into
+   * the next statement: under load, many batches share one round trip and one commit.
+   */
+  publish(batch: OutgoingBatch): Promise<boolean> {
+    if (!this.send) return Promise.reject(new Error('this relay cannot publish'));
+    return new Promise((done, fail) => {
+      this.outbox.push({ batch, done, fail });
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    while (this.inFlight < this.maxInFlight && this.outbox.length > 0) {
+      const items = this.outbox.splice(0, 500);
+      this.inFlight++;
+      this.send!(items.map((i) => i.batch))
+        .then((owned) => items.forEach((item, i) => item.done(owned[i] === true)), (err: unknown) => items.forEach((item) => item.fail(err)))
+        .finally(() => {
+          this.inFlight--;
+          this.flush();
+        });
+    }
   }
 
   /** Whether the chat has an open preview on this process (a joiner then needs its own snapshot). */

@@ -33,10 +33,12 @@ export class EventStream {
     this.log = (options.logger ?? rootLogger).child({ component: 'event-stream' });
     this.listener = new EventListener(db, { logger: options.logger, ...options.listener });
     this.hub = new EventHub({ source: this.listener, log: db.eventLog, load: eventDataLoader(db) });
-    this.parts = new MessagePartRelay(options.parts ?? {
+    this.parts = new MessagePartRelay({
       batchesPerSecond: config.messagePartsPerSecond,
       burst: config.messagePartsBurst,
       maxPreviewBytes: config.messagePreviewMaxBytes,
+      send: (batches) => db.chats.notifyOwned(PARTS_CHANNEL, batches),
+      ...options.parts,
     });
     this.listener.listen(PARTS_CHANNEL, (payload, order) => this.parts.receive(payload, order));
     // After the hub's handler: a status leaving RUNNING resets an open preview of that run.

@@ -1,5 +1,5 @@
 import type { Context } from '../context.js';
-import { encodeBatch, PARTS_CHANNEL, type PartDelta } from '../events/messageParts.js';
+import { encodeBatch, type PartDelta } from '../events/messageParts.js';
 import { EventStreamError, ForbiddenError, NotFoundError, RateLimitedError, ValidationError } from './errors.js';
 import { notOwnerMessage, workerIdFromInput } from './runs.js';
 
@@ -65,7 +65,7 @@ export async function publishChatMessageParts(input: PublishInput, ctx: Context)
     throw new ValidationError(`The preview of attempt ${input.attempt} would exceed ${admitted.limit} bytes; append the message instead`, 'parts');
   }
   const payloads = encodeBatch({ chatId: input.chatId, attempt: input.attempt, seq: input.seq, parts });
-  if (!(await ctx.db.chats.notifyIfRunning(input.chatId, workerId, PARTS_CHANNEL, payloads))) {
+  if (!(await relay.publish({ chatId: input.chatId, workerId, payloads }))) {
     // The failure path only: say why.
     const [chat] = await ctx.db.chats.byIds([input.chatId]);
     if (!chat) throw new NotFoundError('Chat not found', input.chatId);

@@ -125,6 +125,7 @@ const queries = {
   reclaimStale: sql('chats/reclaim_stale.sql'),
   ancestry: sql('chats/ancestry.sql'),
   expireAction: sql('chats/expire_action.sql'),
+  notifyOwned: sql('chats/notify_owned.sql'),
 };
 
 // The dashboard's batch statements have a fixed shape: prepared, they are planned once per connection.
@@ -187,17 +188,19 @@ export class ChatsRepository {
   }
 
   /**
-   * NOTIFYs every payload on `channel` if `workerId` runs the chat, in one statement (the
-   * ownership check and the send are one atomic step); returns whether it did. No row is written.
+   * For each batch, NOTIFYs its payloads on `channel` if its worker runs its chat: the ownership
+   * check and the send are one atomic statement for all batches. Returns, per batch, whether it
+   * was sent. No row is written.
    */
-  async notifyIfRunning(chatId: string, workerId: string, channel: string, payloads: readonly string[]): Promise<boolean> {
-    const row = await this.db.one<{ sent: number }>(
-      `SELECT count(pg_notify($3, p.payload))::int AS sent
-       FROM chats c, unnest($4::text[]) WITH ORDINALITY AS p (payload, n)
-       WHERE c.id = $1 AND c.status = 'running' AND c.worker_id = $2`,
-      [chatId, workerId, channel, payloads],
-    );
-    return row.sent > 0;
+  async notifyOwned(channel: string, batches: ReadonlyArray<{ chatId: string; workerId: string; payloads: readonly string[] }>): Promise<boolean[]> {
+    const batchOf: number[] = [];
+    const payloads: string[] = [];
+    batches.forEach((b, i) => b.payloads.forEach((p) => (batchOf.push(i + 1), payloads.push(p))));
+    const row = await this.db.one<{ owned: number[] }>(queries.notifyOwned, {
+      channel, chatIds: batches.map((b) => b.chatId), workerIds: batches.map((b) => b.workerId), batchOf, payloads,
+    });
+    const owned = new Set(row.owned);
+    return batches.map((_, i) => owned.has(i + 1));
   }
 
   /** NOTIFYs every payload on `channel` (sent when the transaction commits). */
