@@ -21,6 +21,10 @@ export interface DemoWorkerOptions {
   userToken: string;
   /** Pause between steps; the demo is meant to be watched. */
   stepMs?: number;
+  /** Pauses between streamed batches (default 120–240 ms). */
+  partMs?: number;
+  /** Source of the demo's choices (tests pass a fixed sequence). */
+  random?: () => number;
 }
 
 const REPLIES = [
@@ -68,7 +72,6 @@ function waitSettled(client: Client, chatIds: string[]): Promise<Array<{ id: str
   });
 }
 
-const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * items.length)]!;
 
 interface Acquired {
   id: string;
@@ -81,6 +84,8 @@ interface Acquired {
 export function startDemoWorker(options: DemoWorkerOptions): () => Promise<void> {
   const workerId = `demo-${hostname()}-${process.pid}`;
   const stepMs = options.stepMs ?? 2500;
+  const random = options.random ?? Math.random;
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
   const ws = createClient({
     url: options.url.replace(/^http/, 'ws'),
     webSocketImpl: WebSocket,
@@ -116,7 +121,7 @@ export function startDemoWorker(options: DemoWorkerOptions): () => Promise<void>
         continue;
       }
       if (r.publishChatMessageParts.__typename !== 'PublishChatMessagePartsPayload') throw new Error(`publish: ${r.publishChatMessageParts.__typename}`);
-      await pause(120 + Math.random() * 120);
+      await pause(options.partMs ?? 120 + Math.random() * 120);
     }
     const input = 800 + Math.floor(Math.random() * 4000);
     const output = 100 + Math.floor(Math.random() * 600);
@@ -144,7 +149,7 @@ export function startDemoWorker(options: DemoWorkerOptions): () => Promise<void>
       await say(chat.id, 1, 'Thanks for confirming. Deploying to staging now; I will report back when it is done.');
       return void (await finish(chat.id, 'WAITING'));
     }
-    const roll = Math.random();
+    const roll = random();
     if (!chat.parent && roll < 0.25) {
       // A sub-agent: spawn it, let it run (any worker may acquire it), wait through the stream.
       await say(chat.id, 1, 'I will ask a sub-agent to look into part of this while I wait.');
@@ -170,7 +175,7 @@ export function startDemoWorker(options: DemoWorkerOptions): () => Promise<void>
       return void (await finish(chat.id, 'REQUIRES_ACTION'));
     }
     await say(chat.id, 1, chat.parent ? 'Done: nothing alarming found; two call sites need a follow-up.' : pick(REPLIES));
-    if (Math.random() < 0.4) {
+    if (random() < 0.4) {
       await worker(`mutation ($i: UpsertChatDiffStatusInput!) { upsertChatDiffStatus(input: $i) { __typename } }`, {
         i: {
           chatId: chat.id, url: 'https://git.example.com/acme/web/pull/200', pullRequestState: 'OPEN', pullRequestTitle: chat.title,
