@@ -5,7 +5,7 @@ import { encodeBatch, encodeEnd, MAX_CHUNK_BYTES, MessagePartRelay, type PartsBa
 const CHAT = '00000000-0000-4000-8000-0000000000aa';
 const batch = (seq: number, text = `t${seq}`, attempt = 1): PartsBatch => ({ chatId: CHAT, attempt, seq, parts: [{ type: 'text', text }] });
 const statusEvent = (previous: string, status: string): EventRow =>
-  ({ seq: '1', xid: '1', kind: 'status', chat_id: CHAT, owner_id: null, model_config_id: null, message_id: null, data: { previous, status }, occurred_at: new Date() });
+  ({ seq: '1', xid: '1', version: '1', kind: 'status', chat_id: CHAT, owner_id: null, model_config_id: null, message_id: null, data: { previous, status }, occurred_at: new Date() });
 const seqs = (items: PreviewItem[]) => items.map((i) => (i.kind === 'parts' ? `${i.attempt}:${i.seq}` : i.kind === 'reset' ? `reset${i.attempt}` : `end${i.messageIds}`));
 
 describe('MessagePartRelay', () => {
