@@ -59,15 +59,6 @@ export class QueueFullError extends DomainError {
   }
 }
 
-/** A per-chat rate limit refused the call; retry after `retryAfterMs`. */
-export class RateLimitedError extends DomainError {
-  readonly code = 'RATE_LIMITED';
-  constructor(message: string, readonly retryAfterMs: number) {
-    super(message);
-    this.name = 'RateLimitedError';
-  }
-}
-
 /**
  * A watch-stream failure the client can act on: a cursor it cannot resume from (CURSOR_EXPIRED),
  * a subscription that fell behind (SUBSCRIPTION_OVERFLOW), a database outage longer than the
@@ -87,5 +78,32 @@ export class EventStreamError extends DomainError {
 
   override get extensions(): Record<string, unknown> | undefined {
     return this.cursor === undefined ? undefined : { cursor: this.cursor };
+  }
+}
+
+/** A per-user or per-address rate limit was hit; `retryAfterSeconds` says when to try again. */
+export class RateLimitedError extends DomainError {
+  readonly code = 'RATE_LIMITED';
+  /** The same wait in milliseconds (sub-second limits, such as streamed parts per chat, need it). */
+  readonly retryAfterMs: number;
+  constructor(readonly what: string, readonly retryAfterSeconds: number, retryAfterMs?: number) {
+    super(retryAfterMs !== undefined && retryAfterMs < 1000 ? `Too many ${what}; retry in ${retryAfterMs} ms` : `Too many ${what}; retry in ${retryAfterSeconds} s`);
+    this.name = 'RateLimitedError';
+    this.retryAfterMs = retryAfterMs ?? retryAfterSeconds * 1000;
+  }
+  override get extensions() {
+    return { retryAfterSeconds: this.retryAfterSeconds, retryAfterMs: this.retryAfterMs };
+  }
+}
+
+/** The response would exceed the response-size bound; ask for smaller pages or fewer fields. */
+export class ResponseTooLargeError extends DomainError {
+  readonly code = 'RESPONSE_TOO_LARGE';
+  constructor(readonly limit: number) {
+    super(`The response would exceed ${limit} bytes of content; ask for smaller pages or fewer fields`);
+    this.name = 'ResponseTooLargeError';
+  }
+  override get extensions() {
+    return { limit: this.limit };
   }
 }

@@ -55,11 +55,12 @@ export async function publishChatMessageParts(input: PublishInput, ctx: Context)
   const parts = partsFromInput(input.parts);
   const bytes = Buffer.byteLength(JSON.stringify(parts));
   if (bytes > MAX_BATCH_BYTES) throw new ValidationError(`parts: ${bytes} bytes; the limit per batch is ${MAX_BATCH_BYTES}`, 'parts');
+  await ctx.limits?.take('publishes', ctx.viewer!.user.id);
   const relay = ctx.parts;
   if (!relay) throw new EventStreamError('UNAVAILABLE', 'Message parts are not relayed by this server');
   const admitted = relay.admit(input.chatId, input.attempt, bytes);
   if (!admitted.ok && admitted.reason === 'rate') {
-    throw new RateLimitedError(`Too many part batches for chat ${input.chatId}; retry in ${admitted.retryAfterMs} ms`, admitted.retryAfterMs);
+    throw new RateLimitedError(`part batches for chat ${input.chatId}`, Math.ceil(admitted.retryAfterMs / 1000), admitted.retryAfterMs);
   }
   if (!admitted.ok) {
     throw new ValidationError(`The preview of attempt ${input.attempt} would exceed ${admitted.limit} bytes; append the message instead`, 'parts');

@@ -100,6 +100,7 @@ export async function submitToolResults(
 ): Promise<SubmitToolResultsResult> {
   checkResults(input.results);
   const userId = ctx.viewer!.user.id;
+  await ctx.limits?.take('toolResults', userId, input.results.length);
   const result = await ctx.db.tx('submitToolResults', async (t): Promise<SubmitToolResultsResult> => {
     const chat = await lockOwnChat(t, ctx, input.chatId);
     assertLive(chat);

@@ -7,6 +7,7 @@ export const RateLimitedError = builder.objectType(RateLimited, {
   name: 'RateLimitedError',
   interfaces: [ErrorInterface],
   fields: (t) => ({
-    retryAfterMs: t.exposeInt('retryAfterMs', { description: 'Wait at least this long before the next call for this chat.' }),
+    retryAfterMs: t.exposeInt('retryAfterMs', { description: 'Wait at least this many milliseconds before retrying.' }),
+    retryAfterSeconds: t.exposeInt('retryAfterSeconds', { description: 'The same wait in whole seconds (rounded up).' }),
   }),
 });
