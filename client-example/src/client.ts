@@ -3,6 +3,7 @@ import { cacheExchange } from '@urql/exchange-graphcache';
 import { relayPagination } from '@urql/exchange-graphcache/extras';
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
 import { embeddedTypes, liveMergeExchange, liveUpdates, LiveMerge } from './liveMerge';
+import schema from './introspection.json';
 import { resumingSubscriptions, type ResumeOptions } from './resume';
 
 export interface ChatgraphClientOptions extends ResumeOptions {
@@ -26,7 +27,7 @@ export function createGatewaySocket(url: string, token: string, on?: Parameters<
 }
 
 /**
- * The urql client: graphcache (normalized; relay pagination for the chat list; the live merge's
+ * The urql client: graphcache (normalized, schema-aware from ../schema.graphql; relay pagination for the chat list; the live merge's
  * list updates), then the live merge exchange, then HTTP for queries and mutations and
  * graphql-ws for subscriptions, resumed from their last cursor after a disconnect.
  */
@@ -39,8 +40,9 @@ export function createChatgraphClient(options: ChatgraphClientOptions): Chatgrap
     fetchOptions: () => ({ headers: { authorization: `Bearer ${options.token}` } }),
     exchanges: [
       cacheExchange({
+        schema,
         keys: embeddedTypes,
-        resolvers: { Query: { chats: relayPagination() } },
+        resolvers: { Query: { chats: relayPagination() }, Chat: { messages: relayPagination() } },
         updates: liveUpdates,
       }),
       liveMergeExchange(merge),

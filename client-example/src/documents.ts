@@ -12,7 +12,26 @@ export const QueuedFields = graphql(`
   }
 `);
 
-/** What the sidebar and the chat header show; the live streams select the same fields. */
+/**
+ * A sidebar row (and what chatWatch carries): kept small, because the gateway's cost limit
+ * multiplies a list's selection by its page size.
+ */
+export const ChatListFields = graphql(`
+  fragment ChatListFields on Chat {
+    id
+    title
+    status
+    archived
+    updatedAt
+    hasUnread
+    parent { id }
+    lastModelConfig { id displayName }
+    diffStatus { pullRequestState pullRequestDraft }
+    queuedMessages { id }
+  }
+`);
+
+/** What the chat view shows of the chat itself; chatEvents carries the same fields. */
 export const ChatSummaryFields = graphql(`
   fragment ChatSummaryFields on Chat {
     id
@@ -41,22 +60,22 @@ export const ChatSummaryFields = graphql(`
   }
 `, [QueuedFields]);
 
+/** One transcript message. Lean on purpose: the transcript page multiplies it (cost limit). */
 export const MessageFields = graphql(`
   fragment MessageFields on ChatMessage {
     id
     role
     createdAt
     totalCostMicros
-    modelConfig { id displayName }
-    usage { inputTokens outputTokens }
+    modelConfig { displayName }
     parts {
       __typename
       ... on ChatTextPart { text }
       ... on ChatReasoningPart { text }
-      ... on ChatToolCallPart { toolCallId toolName args }
-      ... on ChatToolResultPart { toolCallId toolName result isError }
+      ... on ChatToolCallPart { toolName args }
+      ... on ChatToolResultPart { toolName result isError }
       ... on ChatSourcePart { url title }
-      ... on ChatFilePart { fileId mediaType name }
+      ... on ChatFilePart { mediaType name }
       ... on ChatFileReferencePart { fileName startLine endLine content }
       ... on ChatContextFilePart { path truncated }
     }
@@ -72,22 +91,54 @@ export const SidebarQuery = graphql(`
     chats(first: 20, after: $after, archived: $archived) {
       pageInfo { hasNextPage endCursor }
       nodes {
-        ...ChatSummaryFields
-        children { ...ChatSummaryFields }
+        ...ChatListFields
+        children { ...ChatListFields }
       }
     }
   }
-`, [ChatSummaryFields]);
+`, [ChatListFields]);
 
 export const ChatViewQuery = graphql(`
   query ChatView($id: ID!) {
-    chat(id: $id) {
-      ...ChatSummaryFields
-      messages(last: 100) { nodes { ...MessageFields } }
-    }
+    chat(id: $id) { ...ChatSummaryFields }
     modelConfigs { id displayName isDefault }
   }
-`, [ChatSummaryFields, MessageFields]);
+`, [ChatSummaryFields]);
+
+/**
+ * The transcript, newest page first; `before` loads earlier pages (merged by relay pagination).
+ * The message fields are spelled out instead of spreading MessageFields: the gateway's cost
+ * limit charges every fragment level once per message of the page. test/documents.test.ts
+ * keeps the two selections equal.
+ */
+export const ChatMessagesQuery = graphql(`
+  query ChatMessages($id: ID!, $before: String) {
+    chat(id: $id) {
+      id
+      messages(last: 25, before: $before) {
+        pageInfo { hasPreviousPage startCursor }
+        nodes {
+          id
+          role
+          createdAt
+          totalCostMicros
+          modelConfig { displayName }
+          parts {
+            __typename
+            ... on ChatTextPart { text }
+            ... on ChatReasoningPart { text }
+            ... on ChatToolCallPart { toolName args }
+            ... on ChatToolResultPart { toolName result isError }
+            ... on ChatSourcePart { url title }
+            ... on ChatFilePart { mediaType name }
+            ... on ChatFileReferencePart { fileName startLine endLine content }
+            ... on ChatContextFilePart { path truncated }
+          }
+        }
+      }
+    }
+  }
+`);
 
 export const CostQuery = graphql(`
   query Cost($startDate: DateTime, $endDate: DateTime) {
@@ -113,10 +164,10 @@ export const ChatWatchSubscription = graphql(`
       cursor
       kind
       occurredAt
-      chat { ...ChatSummaryFields children { ...ChatSummaryFields } }
+      chat { ...ChatListFields children { ...ChatListFields } }
     }
   }
-`, [ChatSummaryFields]);
+`, [ChatListFields]);
 
 export const ChatEventsSubscription = graphql(`
   subscription ChatEvents($chatId: ID!, $after: String) {

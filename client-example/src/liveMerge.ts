@@ -1,7 +1,7 @@
 import type { Exchange, Operation, OperationResult } from '@urql/core';
 import type { Cache, KeyingConfig, UpdatesConfig } from '@urql/exchange-graphcache';
 import { filter, map, pipe } from 'wonka';
-import type { ChatEventsSubscription, ChatSummaryFields, ChatWatchSubscription, MessageFields } from './documents';
+import type { ChatEventsSubscription, ChatListFields, ChatSummaryFields, ChatWatchSubscription, MessageFields } from './documents';
 import type { FragmentOf, ResultOf } from './graphql';
 
 /**
@@ -26,6 +26,7 @@ import type { FragmentOf, ResultOf } from './graphql';
  */
 
 export type ChatSummary = FragmentOf<typeof ChatSummaryFields>;
+export type ChatListItem = FragmentOf<typeof ChatListFields>;
 export type Message = FragmentOf<typeof MessageFields>;
 export type WatchEvent = ResultOf<typeof ChatWatchSubscription>['chatWatch'];
 export type StreamEvent = ResultOf<typeof ChatEventsSubscription>['chatEvents'];
@@ -75,7 +76,7 @@ export function isOlder(incoming: Freshness, known: Freshness): boolean {
   return incoming.updatedAt < known.updatedAt;
 }
 
-type AnyEvent = { cursor: string; kind: string; chat: ChatSummary & { version?: unknown } };
+type AnyEvent = { cursor: string; kind: string; chat: { id: string; updatedAt: string; version?: unknown; [field: string]: unknown } };
 
 /** What the merge decided about one event. */
 export type Verdict = 'apply' | 'stale' | 'duplicate';
@@ -146,7 +147,7 @@ export class LiveMerge {
     if (verdict === 'apply') {
       chat.updatedAt = event.chat.updatedAt;
       if ('version' in event.chat) chat.version = event.chat.version;
-      for (const field of fields) chat[field] = event.chat[field];
+      for (const field of fields) if (field in event.chat) chat[field] = event.chat[field];
     }
     return { ...event, chat: chat as E['chat'] };
   }
@@ -226,15 +227,18 @@ function listedOnAnyPage(cache: Cache, lists: ReturnType<Cache['inspectFields']>
     .some((field) => ((cache.resolve(cache.resolve('Query', field.fieldKey) as string | null, 'nodes') as string[] | null) ?? []).includes(chatKey));
 }
 
-/** Appends a message to every loaded transcript of its chat (once). */
+/** Appends a message to the newest loaded transcript page of its chat (once). */
 export function appendMessage(cache: Cache, chatId: string, message: { id: string }): void {
   const chatKey = cache.keyOfEntity({ __typename: 'Chat', id: chatId });
   const messageKey = cache.keyOfEntity({ __typename: 'ChatMessage', id: message.id });
   if (!chatKey || !messageKey) return;
-  for (const field of cache.inspectFields(chatKey).filter((f) => f.fieldName === 'messages')) {
+  const pages = cache.inspectFields(chatKey).filter((f) => f.fieldName === 'messages');
+  const listed = pages.some((f) => ((cache.resolve(cache.resolve(chatKey, f.fieldKey) as string | null, 'nodes') as string[] | null) ?? []).includes(messageKey));
+  // Earlier pages (`before`) are older by definition: a new message belongs on the newest.
+  for (const field of pages.filter((f) => f.arguments?.before == null)) {
     const connection = cache.resolve(chatKey, field.fieldKey) as string | null;
     const nodes = cache.resolve(connection, 'nodes') as string[] | null;
-    if (connection && nodes && !nodes.includes(messageKey)) cache.link(connection, 'nodes', [...nodes, messageKey]);
+    if (connection && nodes && !listed) cache.link(connection, 'nodes', [...nodes, messageKey]);
   }
 }
 

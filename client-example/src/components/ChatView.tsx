@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { useMutation, useQuery, useSubscription } from 'urql';
 import {
-  ArchiveMutation, ChatEventsSubscription, ChatViewQuery, DeleteQueuedMutation, PromoteQueuedMutation, SendMessageMutation, UnarchiveMutation,
+  ArchiveMutation, ChatEventsSubscription, ChatMessagesQuery, ChatViewQuery, DeleteQueuedMutation, PromoteQueuedMutation, SendMessageMutation, UnarchiveMutation,
 } from '../documents';
 import type { ChatSummary } from '../liveMerge';
 import { prState, StatusIcon, statusLabel } from './icons';
@@ -37,10 +37,26 @@ export function ChatView({ chatId }: { chatId: string }) {
       {chat.lastError && <p className="error" role="alert">{chat.lastError}</p>}
       {actionError && <p className="error" role="alert">{actionError}</p>}
       {chat.diffStatus && <PrCard diff={chat.diffStatus} />}
-      <Transcript messages={(chat.messages.nodes ?? []).flatMap((m) => (m ? [m] : []))} />
+      <Messages chatId={chat.id} />
       <Queue chat={chat} onResult={run} />
       <SendBox chat={chat} models={data.modelConfigs} onResult={run} />
     </article>
+  );
+}
+
+/** The transcript, 25 messages a page, "Load earlier" going back by cursor. */
+function Messages({ chatId }: { chatId: string }) {
+  const [before, setBefore] = useState<string | null>(null);
+  const [{ data, error, fetching }] = useQuery({ query: ChatMessagesQuery, variables: { id: chatId, before } });
+  if (error) return <p role="alert">{error.message}</p>;
+  const page = data?.chat?.messages;
+  return (
+    <>
+      {page?.pageInfo.hasPreviousPage && (
+        <button className="link" disabled={fetching} onClick={() => setBefore(page.pageInfo.startCursor ?? null)}>Load earlier messages</button>
+      )}
+      <Transcript messages={(page?.nodes ?? []).flatMap((m) => (m ? [m] : []))} />
+    </>
   );
 }
 

@@ -1,25 +1,15 @@
 import { useState } from 'react';
 import { useQuery } from 'urql';
 import { CostQuery } from '../documents';
-
-const DAY = 86_400_000;
-const isoDay = (d: Date) => d.toISOString().slice(0, 10);
-
-/** Microdollars (a BigInt string) as dollars. */
-export function formatUsd(micros: string): string {
-  return `$${(Number(micros) / 1e6).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 4 })}`;
-}
-export function formatCount(value: string | number): string {
-  return Number(value).toLocaleString('en-US');
-}
+import { costRange, daysBefore, formatCount, formatUsd, isoDay } from '../format';
 
 /** Spend in a date range: six summary cards, then by model and by chat (sub-agents roll up into their root). */
 export function CostView() {
   const today = new Date();
-  const [from, setFrom] = useState(isoDay(new Date(today.getTime() - 29 * DAY)));
+  const [from, setFrom] = useState(isoDay(daysBefore(today, 29)));
   const [to, setTo] = useState(isoDay(today));
   // The API's range is half-open [startDate, endDate): the end day is included by asking for the next midnight.
-  const variables = { startDate: `${from}T00:00:00.000Z`, endDate: new Date(Date.parse(`${to}T00:00:00.000Z`) + DAY).toISOString() };
+  const variables = costRange(from, to);
   const [{ data, error, fetching }] = useQuery({ query: CostQuery, variables });
   const summary = data?.costSummary;
   return (

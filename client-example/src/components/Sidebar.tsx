@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { useQuery } from 'urql';
 import { SidebarQuery } from '../documents';
-import type { ChatSummary } from '../liveMerge';
+import type { ChatListItem } from '../liveMerge';
 import { PrIcon, StatusIcon } from './icons';
 
 /** The viewer's chats, sub-agents under their root, archived ones behind a toggle; live via chatWatch. */
@@ -46,7 +46,7 @@ function ChatList({ archived, selectedId }: { archived: boolean; selectedId?: st
   );
 }
 
-function ChatItem({ chat, selected }: { chat: ChatSummary; selected: boolean }) {
+function ChatItem({ chat, selected }: { chat: ChatListItem; selected: boolean }) {
   const showPr = chat.diffStatus && (chat.status === 'WAITING' || chat.status === 'COMPLETED');
   return (
     <a href={`#/chat/${encodeURIComponent(chat.id)}`} className={`chat-item${selected ? ' selected' : ''}`} data-chat-id={chat.id} data-chat-status={chat.status}>

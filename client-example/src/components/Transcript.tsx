@@ -42,7 +42,7 @@ function PartView({ part }: { part: Part }) {
     case 'ChatSourcePart':
       return <p className="source">Source: <a href={part.url} target="_blank" rel="noreferrer">{part.title ?? part.url}</a></p>;
     case 'ChatFilePart':
-      return <p className="file">File: {part.name ?? part.fileId} <span className="muted">{part.mediaType}</span></p>;
+      return <p className="file">File: {part.name ?? 'unnamed'} <span className="muted">{part.mediaType}</span></p>;
     case 'ChatFileReferencePart':
       return <details className="file-ref"><summary><code>{part.fileName}:{part.startLine}-{part.endLine}</code></summary><pre>{part.content}</pre></details>;
     case 'ChatContextFilePart':

@@ -19,7 +19,7 @@ export function statusLabel(status: ChatSummary['status']): string {
   return STATUS[status].label;
 }
 
-type Diff = NonNullable<ChatSummary['diffStatus']>;
+type Diff = Pick<NonNullable<ChatSummary['diffStatus']>, 'pullRequestState' | 'pullRequestDraft'>;
 
 /** open, draft, merged or closed: the pull request's state as one word. */
 export function prState(diff: Diff): 'open' | 'draft' | 'merged' | 'closed' | null {
