@@ -34,7 +34,7 @@ export function App() {
   const [online, setOnline] = useState<boolean | null>(null);
   const session = useMemo(() => {
     if (!token) return null;
-    const ws = createGatewaySocket(GATEWAY, token, { connected: () => setOnline(true), closed: () => setOnline(false) });
+    const ws = createGatewaySocket(GATEWAY, token, { on: { connected: () => setOnline(true), closed: () => setOnline(false) } });
     return createChatgraphClient({ url: GATEWAY, token, ws, onCursorExpired: () => window.location.reload() });
   }, [token]);
   useEffect(() => () => session?.dispose(), [session]);

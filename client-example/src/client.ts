@@ -1,7 +1,7 @@
 import { Client, fetchExchange, subscriptionExchange, type Exchange } from '@urql/core';
 import { cacheExchange } from '@urql/exchange-graphcache';
 import { relayPagination } from '@urql/exchange-graphcache/extras';
-import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
+import { createClient as createWsClient, type Client as WsClient, type ClientOptions } from 'graphql-ws';
 import { embeddedTypes, liveMergeExchange, liveUpdates, LiveMerge } from './liveMerge';
 import schema from './introspection.json';
 import { resumingSubscriptions, type ResumeOptions } from './resume';
@@ -22,8 +22,8 @@ export interface ChatgraphClient {
 }
 
 /** A graphql-ws client for the gateway; retries are left to `resumingSubscriptions`. */
-export function createGatewaySocket(url: string, token: string, on?: Parameters<typeof createWsClient>[0]['on']): WsClient {
-  return createWsClient({ url: url.replace(/^http/, 'ws'), connectionParams: { authToken: token }, retryAttempts: 0, lazy: true, on });
+export function createGatewaySocket(url: string, token: string, options: Pick<ClientOptions, 'on' | 'webSocketImpl'> = {}): WsClient {
+  return createWsClient({ url: url.replace(/^http/, 'ws'), connectionParams: { authToken: token }, retryAttempts: 0, lazy: true, ...options });
 }
 
 /**

@@ -127,6 +127,11 @@ export class LiveMerge {
     return this.streams.get(stream)?.last;
   }
 
+  /** Starts `stream` from a cursor kept elsewhere (the watcher's cursor file). */
+  resumeFrom(stream: string, cursor: string): void {
+    this.streams.set(stream, { last: cursor, seen: new Set([cursor]) });
+  }
+
   /** Forgets a stream's cursor (the server said it expired: refetch, then subscribe afresh). */
   forget(stream: string): void {
     this.streams.delete(stream);
