@@ -2,7 +2,7 @@ import { GraphQLError } from 'graphql';
 import { AuthError, authenticate, bearerToken, type Viewer } from './auth/viewer.js';
 import type { Config } from './config.js';
 import type { Db } from './db/index.js';
-import type { ChatEventHub } from './resolvers/events.js';
+import type { ChatEventHub } from './events/payload.js';
 import { createLoaders, type Loaders } from './resolvers/loaders.js';
 
 /** Long-lived services shared by every request of one server. */
@@ -10,7 +10,7 @@ export interface AppServices {
   db: Db;
   config: Config;
   /** The process's watch stream (absent where nothing serves subscriptions, e.g. CLI commands). */
-  events?: ChatEventHub;
+  eventHub?: ChatEventHub;
 }
 
 /** Per-request (or per WebSocket operation) context. Loaders live here, never at module scope. */

@@ -1,14 +1,14 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { GraphQLError, type ExecutionArgs } from 'graphql';
+import { GraphQLError, print, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { AuthError, authenticate } from './auth/viewer.js';
-import { SharedSubscriptions } from './sharedSubscriptions.js';
 import type { AppServices, Context } from './context.js';
 import { startStaleRunReclaimer, type StaleRunReclaimer } from './db/staleRuns.js';
-import { EventStream, type EventStreamOptions } from './eventStream.js';
+import { SharedExecutions } from './events/sharedExecutions.js';
+import { EventStream, type EventStreamOptions } from './events/stream.js';
 import { logger } from './logger.js';
 import { createChatgraphYoga, tokenFromConnectionParams, type ChatgraphYoga, type GraphiqlDefaults } from './yoga.js';
 
@@ -16,8 +16,8 @@ import { createChatgraphYoga, tokenFromConnectionParams, type ChatgraphYoga, typ
 export interface App {
   yoga: ChatgraphYoga;
   server: Server;
-  /** The process's watch stream: `app.events.subscriberCount` counts hub subscriptions. */
-  events: EventStream;
+  /** The process's watch stream: `app.eventStream.subscriberCount` counts hub subscriptions. */
+  eventStream: EventStream;
   /** Live subscription operations of clients, both transports (identical WebSocket ones share a hub subscription). */
   readonly liveSubscriptions: number;
   /** Listens on `port` (0 = any free port); resolves to the bound URL of /graphql. */
@@ -70,32 +70,37 @@ function coalesceWrites(socket: WebSocket): void {
 
 /** Builds one HTTP server serving yoga and graphql-ws on the same path (`/graphql`). */
 export function buildApp(options: AppOptions): App {
-  // One listener + hub per process, whatever the number of subscriptions (DESIGN 6).
-  const events = new EventStream(options.db, options.config, options.eventStream);
-  const services: AppServices = { db: options.db, config: options.config, events: events.hub };
+  // One listener + hub per process, whatever the number of subscriptions.
+  const eventStream = new EventStream(options.db, options.config, options.eventStream);
+  const services: AppServices = { db: options.db, config: options.config, eventHub: eventStream.hub };
   const yoga = createChatgraphYoga({
     services,
     graphiql: options.graphiql,
     readinessChecks: [
       async () => {
-        if (!events.isHealthy()) throw new Error('event listener not connected');
+        if (!eventStream.isHealthy()) throw new Error('event listener not connected');
       },
     ],
   });
   const server = createServer(yoga);
   const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: options.config.maxBodyBytes });
 
-  const shared = new SharedSubscriptions();
+  const shared = new SharedExecutions<ExecutionResult>({
+    overflow: () => ({ errors: [new GraphQLError('Subscriber fell too far behind; resubscribe', { extensions: { code: 'SUBSCRIPTION_OVERFLOW' } })] }),
+    failed: (err) => ({ errors: [err instanceof GraphQLError ? err : new GraphQLError('Subscription failed', { extensions: { code: 'UNAVAILABLE' } })] }),
+  });
   if (process.env.CHATGRAPH_WS_CORK !== '0') wss.on('connection', coalesceWrites);
   // The WebSocket transport runs the same envelop plugins as HTTP (yoga.getEnveloped).
   const wsServer = useServer(
     {
       execute: (args) => (args.rootValue as Executable).execute(args),
-      // Identical operations of the same viewer share one execution per event (see sharedSubscriptions.ts).
+      // Identical operations of the same viewer share one execution per event (src/events/sharedExecutions.ts).
       subscribe: (args) => {
         const root = args.rootValue as Executable;
         const viewer = (args.contextValue as Context).viewer;
-        const key = SharedSubscriptions.key(args, viewer ? `${viewer.user.id}:${viewer.isAdmin}:${viewer.isWorker}` : null);
+        const key = viewer
+          ? JSON.stringify([`${viewer.user.id}:${viewer.isAdmin}:${viewer.isWorker}`, args.operationName ?? null, args.variableValues ?? null, print(args.document)])
+          : null;
         return key === null ? root.subscribe(args) : shared.subscribe(key, async () => root.subscribe(args));
       },
       onConnect: async (ctx) => {
@@ -155,11 +160,11 @@ export function buildApp(options: AppOptions): App {
   return {
     yoga,
     server,
-    events,
+    eventStream,
     get liveSubscriptions() {
       // Client operations: WebSocket subscribers (many may share one hub subscription) plus the
       // hub subscriptions that are not a shared stream's source (SSE).
-      return shared.subscriberCount + Math.max(0, events.subscriberCount - shared.streamCount);
+      return shared.subscriberCount + Math.max(0, eventStream.subscriberCount - shared.streamCount);
     },
     async start(port = options.config.port, host = options.config.host) {
       const listening = new Promise<string>((resolve, reject) => {
@@ -171,7 +176,7 @@ export function buildApp(options: AppOptions): App {
           resolve(`http://${address.address}:${address.port}${yoga.graphqlEndpoint}`);
         });
       });
-      const [url] = await Promise.all([listening, events.start()]);
+      const [url] = await Promise.all([listening, eventStream.start()]);
       return url;
     },
     stop() {
@@ -182,7 +187,7 @@ export function buildApp(options: AppOptions): App {
         // held up by open event streams, and the LISTEN connection is released.
         for (const client of wss.clients) client.close(1001, 'Server shutting down');
         await wsServer.dispose();
-        await events.stop();
+        await eventStream.stop();
         await new Promise<void>((resolve) => {
           if (!server.listening) return resolve();
           const force = setTimeout(() => server.closeAllConnections(), 5000);

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pruneEvents, startEventPruner } from '../src/db/eventRetention.js';
+import { pruneEvents, startEventPruner } from '../src/events/retention.js';
 import type { Db } from '../src/db/index.js';
-import { EventListener } from '../src/db/listener.js';
-import { comparePositions, positionOf, type EventRow } from '../src/db/repos/events.js';
-import { decodeEventCursor, encodeEventCursor, EventCursorExpiredError, InvalidEventCursorError } from '../src/resolvers/eventCursor.js';
-import { EventHub, EventSubscriberOverflowError, type SubscribeOptions } from '../src/resolvers/eventHub.js';
+import { EventListener } from '../src/events/listener.js';
+import { comparePositions, positionOf, type EventRow } from '../src/events/log.js';
+import { decodeEventCursor, encodeEventCursor, EventCursorExpiredError, InvalidEventCursorError } from '../src/events/cursor.js';
+import { EventHub, EventSubscriberOverflowError, type SubscribeOptions } from '../src/events/hub.js';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { insertChat, insertMessage, insertModelConfig, insertUser, pause, quietLogger, take } from './helpers/events.js';
 
@@ -24,7 +24,7 @@ beforeAll(async () => {
   model = await insertModelConfig(db, { isDefault: true });
   listener = new EventListener(db, { logger: quietLogger });
   await listener.start();
-  hub = new EventHub({ source: listener, events: db.events });
+  hub = new EventHub({ source: listener, log: db.eventLog });
 });
 
 afterAll(async () => {
@@ -70,7 +70,7 @@ describe('EventHub', () => {
 
   it('a replay racing live writes (several replay pages) hands over with no gap and no duplicate', async () => {
     const chat = await insertChat(db, ownerA, model);
-    const pagedHub = new EventHub({ source: listener, events: db.events, replayPageSize: 5 });
+    const pagedHub = new EventHub({ source: listener, log: db.eventLog, replayPageSize: 5 });
     try {
       const reference = await pagedHub.subscribe(chatMessages(chat));
       const start = reference.cursor;
@@ -143,7 +143,7 @@ describe('EventHub', () => {
     const loads: string[] = [];
     const loadingHub = new EventHub<{ loaded: string }>({
       source: listener,
-      events: db.events,
+      log: db.eventLog,
       load: async (events) => {
         loads.push(...events.map((e) => e.seq));
         return events.map((e) => ({ loaded: `#${e.seq}` }));
@@ -165,7 +165,7 @@ describe('EventHub', () => {
 
   it('drops a consumer that falls more than maxPending behind; its cursor resumes without loss', async () => {
     const chat = await insertChat(db, ownerA, model);
-    const smallHub = new EventHub({ source: listener, events: db.events, maxPending: 5 });
+    const smallHub = new EventHub({ source: listener, log: db.eventLog, maxPending: 5 });
     try {
       const slow = await smallHub.subscribe(chatMessages(chat));
       const start = slow.cursor;
@@ -213,8 +213,8 @@ describe('retention', () => {
     await db.none("UPDATE chat_events SET occurred_at = now() - interval '8 days' WHERE (xid, seq) <= ($1::xid8, $2::bigint)", [e2!.xid, e2!.seq]);
     const total = await db.one<{ n: number }>('SELECT count(*)::int AS n FROM chat_events WHERE (xid, seq) <= ($1::xid8, $2::bigint)', [e2!.xid, e2!.seq]);
     expect(await pruneEvents(db, 7, { batchSize: 7 })).toBe(total.n);
-    expect(await db.events.prunedThrough()).toEqual(positionOf(e2!));
-    expect(comparePositions((await db.events.oldestRetained())!, positionOf(e2!))).toBeGreaterThan(0);
+    expect(await db.eventLog.prunedThrough()).toEqual(positionOf(e2!));
+    expect(comparePositions((await db.eventLog.oldestRetained())!, positionOf(e2!))).toBeGreaterThan(0);
     expect(await db.oneOrNone('SELECT 1 FROM chat_events WHERE seq IN ($1, $2)', [e1!.seq, e2!.seq])).toBeNull();
 
     const expired = await hub.subscribe({ ...chatMessages(chat), after: before }).catch((err: unknown) => err);

@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, onQuery, type Db } from '../src/db/index.js';
-import { EventListener } from '../src/db/listener.js';
-import { LOG_START, type EventRow } from '../src/db/repos/events.js';
-import { EventHub } from '../src/resolvers/eventHub.js';
+import { EventListener } from '../src/events/listener.js';
+import { LOG_START, type EventRow } from '../src/events/log.js';
+import { EventHub } from '../src/events/hub.js';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { collect, expectNoDuplicates, quietLogger, insertChat, insertMessage, insertModelConfig, insertUser, messageIds, pause } from './helpers/events.js';
 
@@ -84,10 +84,10 @@ describe('settled reads', () => {
       "SELECT message_id::text, seq::text FROM chat_events WHERE kind = 'message' AND message_id IN ($1, $2) ORDER BY seq", [m1, m2]);
     // Only T2's row is visible here, and T1's (still open) holds xmin back, so T2 is not settled.
     expect(seqs.map((r) => r.message_id)).toEqual([m2]);
-    const meanwhile = await db.events.fetchSettled({ after: LOG_START, limit: 1000 });
+    const meanwhile = await db.eventLog.fetchSettled({ after: LOG_START, limit: 1000 });
     expect(messageIds(meanwhile.events)).not.toContain(m2);
     expect(meanwhile.unsettled).toBe(true);
-    const cursorAfterT2 = await db.events.head();
+    const cursorAfterT2 = await db.eventLog.head();
     // A naive "seq > last seen" reader would now hold T2's seq and later skip T1's lower one.
     const naiveCursor = seqs[0]!.seq;
 
@@ -97,7 +97,7 @@ describe('settled reads', () => {
 
     const t1Seq = received.find((e) => e.message_id === m1)!.seq;
     expect(BigInt(t1Seq)).toBeLessThan(BigInt(naiveCursor)); // the case that loses events elsewhere
-    const replay = await db.events.fetchSettled({ after: cursorAfterT2, limit: 1000 });
+    const replay = await db.eventLog.fetchSettled({ after: cursorAfterT2, limit: 1000 });
     expect(messageIds(replay.events)).toEqual([m1, m2]);
   });
 
@@ -112,7 +112,7 @@ describe('settled reads', () => {
     await blocker.none('BEGIN');
     await blocker.one('SELECT pg_current_xact_id()'); // holds xmin, appends nothing
     const id = await insertMessage(db, chat);
-    const page = await db.events.fetchSettled({ after: listener.position!, limit: 10 });
+    const page = await db.eventLog.fetchSettled({ after: listener.position!, limit: 10 });
     expect(page.events).toEqual([]);
     expect(page.unsettled).toBe(true);
 
@@ -127,7 +127,7 @@ describe('listener', () => {
     const chatSet = new Set(chats);
     const listener = await startListener(db, { safetyPollMs: 600_000 });
     expect(listener.isHealthy()).toBe(true);
-    const hub = new EventHub({ source: listener, events: db.events });
+    const hub = new EventHub({ source: listener, log: db.eventLog });
     cleanup.push(async () => hub.close());
 
     const subs = await Promise.all([0, 1, 2].map(() =>

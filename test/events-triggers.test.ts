@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../src/db/index.js';
-import { EVENTS_CHANNEL } from '../src/db/repos/events.js';
+import { EVENTS_CHANNEL } from '../src/events/log.js';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { insertChat, insertMessage, insertModelConfig, insertUser } from './helpers/events.js';
 

@@ -5,7 +5,7 @@ import { encodeGlobalID } from '@pothos/plugin-relay';
 import { createClient, type Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { encodeEventCursor } from '../src/resolvers/eventCursor.js';
+import { encodeEventCursor } from '../src/events/cursor.js';
 import { MODEL, insertChat, insertModels } from './helpers/data.js';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { quietLogger } from './helpers/events.js';
@@ -140,7 +140,7 @@ describe('killed LISTEN backend under concurrent writers', () => {
       }
     }));
 
-    const listener = local.app.events.listener;
+    const listener = local.app.eventStream.listener;
     for (const threshold of [15, 45]) {
       await expect.poll(() => committed.length, { timeout: 20_000 }).toBeGreaterThanOrEqual(threshold);
       const pid = listener.backendPid!;

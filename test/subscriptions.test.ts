@@ -5,7 +5,7 @@ import WebSocket from 'ws';
 import { revokeToken } from '../src/auth/admin.js';
 import { loadConfig } from '../src/config.js';
 import { createDb, onQuery } from '../src/db/index.js';
-import { pruneEvents } from '../src/db/eventRetention.js';
+import { pruneEvents } from '../src/events/retention.js';
 import { buildApp } from '../src/server.js';
 import { MODEL, insertModels } from './helpers/data.js';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
@@ -293,12 +293,12 @@ describe('connections and limits', () => {
     const subs = clients.map((c, i) => collect(c, i % 2 === 0 ? WATCH : CONFIGS));
     await expect.poll(() => server.app.liveSubscriptions, { timeout: 20_000 }).toBe(100);
     // Identical operations of one viewer share a hub subscription: two distinct operations here.
-    expect(server.app.events.subscriberCount).toBe(2);
+    expect(server.app.eventStream.subscriberCount).toBe(2);
     // Half complete their operation (graphql-ws complete message), half just drop the socket.
     subs.slice(0, 50).forEach((s) => s.unsubscribe());
     await Promise.all(clients.slice(50).map((c) => c.dispose()));
     await expect.poll(() => server.app.liveSubscriptions, { timeout: 20_000 }).toBe(0);
-    expect(server.app.events.subscriberCount).toBe(0);
+    expect(server.app.eventStream.subscriberCount).toBe(0);
     await Promise.all(clients.slice(0, 50).map((c) => c.dispose()));
   });
 
@@ -437,19 +437,19 @@ describe('lifecycle', () => {
     const app = buildApp({ db, config, eventStream: { connectWaitMs: 200, logger: quietLogger, listener: { reconnectMinMs: 50, reconnectMaxMs: 200 } } });
     try {
       const url = await app.start(0, '127.0.0.1');
-      expect(app.events.isHealthy()).toBe(false);
+      expect(app.eventStream.isHealthy()).toBe(false);
       const ready = await fetch(url.replace('/graphql', '/ready'));
       expect(ready.status).toBe(503);
     } finally {
       await app.stop();
       await db.$pool.end();
     }
-    expect(app.events.isHealthy()).toBe(false);
+    expect(app.eventStream.isHealthy()).toBe(false);
   });
 
   it('/ready checks the LISTEN connection of a running app', async () => {
-    expect(server.app.events.isHealthy()).toBe(true);
-    expect(server.app.events.listener.backendPid).toBeTypeOf('number');
+    expect(server.app.eventStream.isHealthy()).toBe(true);
+    expect(server.app.eventStream.listener.backendPid).toBeTypeOf('number');
     const res = await fetch(server.url.replace('/graphql', '/ready'));
     expect(await res.json()).toEqual({ status: 'ready' });
   });

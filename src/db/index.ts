@@ -6,7 +6,7 @@ import { ChatsRepository } from './repos/chats.js';
 import { MessagesRepository } from './repos/messages.js';
 import { ModelConfigsRepository } from './repos/modelConfigs.js';
 import { QueueRepository } from './repos/queue.js';
-import { EventsRepository } from './repos/events.js';
+import { EventLogRepository } from '../events/log.js';
 import { DiffStatusesRepository } from './repos/diffStatuses.js';
 import { CostsRepository } from './repos/costs.js';
 
@@ -18,7 +18,8 @@ export interface Extensions {
   messages: MessagesRepository;
   modelConfigs: ModelConfigsRepository;
   queue: QueueRepository;
-  events: EventsRepository;
+  /** The watch stream's log (`chat_events`), see src/events/. */
+  eventLog: EventLogRepository;
   diffStatuses: DiffStatusesRepository;
   costs: CostsRepository;
 }
@@ -51,7 +52,7 @@ const initOptions: IInitOptions<Extensions> = {
     obj.messages = new MessagesRepository(obj, pgp);
     obj.modelConfigs = new ModelConfigsRepository(obj, pgp);
     obj.queue = new QueueRepository(obj, pgp);
-    obj.events = new EventsRepository(obj, pgp);
+    obj.eventLog = new EventLogRepository(obj, pgp);
     obj.diffStatuses = new DiffStatusesRepository(obj, pgp);
     obj.costs = new CostsRepository(obj, pgp);
   },

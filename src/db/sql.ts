@@ -4,11 +4,16 @@ import pgPromise from 'pg-promise';
 
 const sqlRoot = join(dirname(fileURLToPath(import.meta.url)), 'sql');
 
-/** Loads src/db/sql/<file> once as a minified QueryFile; a syntax or IO problem throws at import time. */
-export function sql(file: string): pgPromise.QueryFile {
-  const qf = new pgPromise.QueryFile(join(sqlRoot, file), { minify: true, noWarnings: true });
+/** Loads a .sql file once as a minified QueryFile; a syntax or IO problem throws at import time. */
+export function queryFile(path: string): pgPromise.QueryFile {
+  const qf = new pgPromise.QueryFile(path, { minify: true, noWarnings: true });
   if (qf.error) throw qf.error;
   return qf;
+}
+
+/** Loads src/db/sql/<file> (see queryFile). */
+export function sql(file: string): pgPromise.QueryFile {
+  return queryFile(join(sqlRoot, file));
 }
 
 /** A placeholder rendered verbatim, to turn a named-parameter QueryFile into `$n` text. */

@@ -2,9 +2,9 @@ import type { Logger } from 'pino';
 import { expect } from 'vitest';
 import type { Db } from '../../src/db/index.js';
 import { logger } from '../../src/logger.js';
-import type { EventListener } from '../../src/db/listener.js';
-import type { EventRow } from '../../src/db/repos/events.js';
-import type { EventSubscription, HubEvent } from '../../src/resolvers/eventHub.js';
+import type { EventListener } from '../../src/events/listener.js';
+import type { EventRow } from '../../src/events/log.js';
+import type { EventSubscription, HubEvent } from '../../src/events/hub.js';
 
 let counter = 0;
 

@@ -1,5 +1,5 @@
-import * as events from '../../resolvers/events.js';
-import type { ChatStreamKind, StreamEvent } from '../../resolvers/events.js';
+import * as subscriptions from '../../resolvers/subscriptions.js';
+import type { ChatStreamKind, StreamEvent } from '../../resolvers/subscriptions.js';
 import { builder } from '../builder.js';
 import { decodeId } from '../globalIds.js';
 import { Chat } from './Chat.js';
@@ -41,7 +41,7 @@ builder.subscriptionField('chatEvents', (t) =>
       chatId: t.arg.id({ required: true }),
       after: t.arg.string({ description: 'The cursor of the last event you received.' }),
     },
-    subscribe: (_root, args, ctx) => events.chatEvents({ chatId: decodeId(String(args.chatId), 'Chat', 'chatId'), after: args.after }, ctx),
-    resolve: (item, _args, ctx) => events.deliver(item, ctx),
+    subscribe: (_root, args, ctx) => subscriptions.chatEvents({ chatId: decodeId(String(args.chatId), 'Chat', 'chatId'), after: args.after }, ctx),
+    resolve: (item, _args, ctx) => subscriptions.deliver(item, ctx),
   }),
 );

@@ -1,5 +1,5 @@
-import * as events from '../../resolvers/events.js';
-import type { ChatWatchKind, StreamEvent } from '../../resolvers/events.js';
+import * as subscriptions from '../../resolvers/subscriptions.js';
+import type { ChatWatchKind, StreamEvent } from '../../resolvers/subscriptions.js';
 import { builder } from '../builder.js';
 import { Chat } from './Chat.js';
 
@@ -36,7 +36,7 @@ builder.subscriptionField('chatWatch', (t) =>
       after: t.arg.string({ description: 'The cursor of the last event you received.' }),
       allUsers: t.arg.boolean({ description: "Admins: every user's chats." }),
     },
-    subscribe: (_root, args, ctx) => events.chatWatch(args, ctx),
-    resolve: (item, _args, ctx) => events.deliver(item, ctx),
+    subscribe: (_root, args, ctx) => subscriptions.chatWatch(args, ctx),
+    resolve: (item, _args, ctx) => subscriptions.deliver(item, ctx),
   }),
 );

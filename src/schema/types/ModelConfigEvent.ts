@@ -1,5 +1,5 @@
-import * as events from '../../resolvers/events.js';
-import type { ModelConfigEventKind as Kind, StreamEvent } from '../../resolvers/events.js';
+import * as subscriptions from '../../resolvers/subscriptions.js';
+import type { ModelConfigEventKind as Kind, StreamEvent } from '../../resolvers/subscriptions.js';
 import { builder } from '../builder.js';
 import { ChatModelConfig } from './ChatModelConfig.js';
 
@@ -29,7 +29,7 @@ builder.subscriptionField('modelConfigChanged', (t) =>
     type: ModelConfigEvent,
     description: 'Changes to model configs (any authenticated token). With `after`, replays what you missed first.',
     args: { after: t.arg.string({ description: 'The cursor of the last event you received.' }) },
-    subscribe: (_root, args, ctx) => events.modelConfigChanged(args, ctx),
-    resolve: (item, _args, ctx) => events.deliver(item, ctx),
+    subscribe: (_root, args, ctx) => subscriptions.modelConfigChanged(args, ctx),
+    resolve: (item, _args, ctx) => subscriptions.deliver(item, ctx),
   }),
 );

@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
-import type { Config } from './config.js';
-import type { Db } from './db/index.js';
-import { startEventPruner, type EventPruner } from './db/eventRetention.js';
-import { EventListener, type EventListenerOptions } from './db/listener.js';
-import { logger as rootLogger } from './logger.js';
-import { EventHub } from './resolvers/eventHub.js';
-import { eventDataLoader, type ChatEventHub } from './resolvers/events.js';
+import type { Config } from '../config.js';
+import type { Db } from '../db/index.js';
+import { logger as rootLogger } from '../logger.js';
+import { EventHub } from './hub.js';
+import { EventListener, type EventListenerOptions } from './listener.js';
+import { eventDataLoader, type ChatEventHub } from './payload.js';
+import { startEventPruner, type EventPruner } from './retention.js';
 
 /** Options of the process's event stream (tests shorten timings). */
 export interface EventStreamOptions {
@@ -28,7 +28,7 @@ export class EventStream {
   constructor(private readonly db: Db, private readonly config: Config, private readonly options: EventStreamOptions = {}) {
     this.log = (options.logger ?? rootLogger).child({ component: 'event-stream' });
     this.listener = new EventListener(db, { logger: options.logger, ...options.listener });
-    this.hub = new EventHub({ source: this.listener, events: db.events, load: eventDataLoader(db) });
+    this.hub = new EventHub({ source: this.listener, log: db.eventLog, load: eventDataLoader(db) });
   }
 
   /** Live subscriptions on this process (both transports). */

@@ -1,7 +1,16 @@
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { IDatabase, IMain } from 'pg-promise';
-import { sql } from '../sql.js';
+import { queryFile } from '../db/sql.js';
 
-/** Stored event kinds on a chat (chat_id and owner_id set), written by the 0002 triggers. */
+/**
+ * The log: `chat_events`, written only by the triggers (migrations/0002_watch_triggers.sql and
+ * later versions of those functions), read here. Guarantees: every committed change to a watched
+ * column has exactly one row; rows are read only once settled (see fetchSettled), so a reader
+ * that walks the log in (xid, seq) order from a position never skips and never repeats a row.
+ */
+
+/** Stored event kinds on a chat (chat_id and owner_id set); a CHECK constraint pins the column to these lists. */
 export const CHAT_EVENT_KINDS = [
   'chat_created', 'status', 'title', 'model_config', 'chat_archived', 'chat_unarchived',
   'message', 'message_deleted', 'queue', 'diff_status',
@@ -73,8 +82,6 @@ export interface FetchSettledOptions extends EventFilter {
 /** One page of settled events and what the same snapshot says about the rest of the log. */
 export interface SettledPage {
   events: EventRow[];
-  /** The snapshot's xmin: every event below it is settled for good. */
-  settledBelow: string;
   /** Committed events after `after` exist that are not settled yet (an older transaction is open). */
   unsettled: boolean;
   /** Events after `after` were pruned: a replay from it would have a gap. */
@@ -86,20 +93,20 @@ export interface SettledPage {
 type PageRow = Omit<EventRow, 'seq' | 'xid'> & {
   seq: string | null;
   xid: string | null;
-  settled_below: string;
   unsettled: boolean;
   pruned_xid: string | null;
   pruned_seq: string | null;
 };
 
+const sqlDir = join(dirname(fileURLToPath(import.meta.url)), 'sql');
 const queries = {
-  settledAfter: sql('chat_events/settled_after.sql'),
-  head: sql('chat_events/head.sql'),
-  prune: sql('chat_events/prune.sql'),
+  settledAfter: queryFile(join(sqlDir, 'settled_after.sql')),
+  head: queryFile(join(sqlDir, 'head.sql')),
+  prune: queryFile(join(sqlDir, 'prune.sql')),
 };
 
-/** SQL for the chat_events log (written only by triggers; see migrations/0002_watch_triggers.sql). */
-export class EventsRepository {
+/** Reads and prunes the chat_events log; attached to every db/task/tx as `db.eventLog`. */
+export class EventLogRepository {
   constructor(private readonly db: IDatabase<unknown>, private readonly pgp: IMain) {}
 
   /** Settled events after a position in (xid, seq) order, at most `limit`. */
@@ -112,13 +119,12 @@ export class EventsRepository {
     });
     const first = rows[0]!;
     const events: EventRow[] = [];
-    for (const { settled_below: _s, unsettled: _u, pruned_xid: _px, pruned_seq: _ps, ...row } of rows) {
+    for (const { unsettled: _u, pruned_xid: _px, pruned_seq: _ps, ...row } of rows) {
       if (row.seq !== null && row.xid !== null) events.push(row as EventRow);
     }
     const prunedThrough = first.pruned_xid !== null && first.pruned_seq !== null ? { xid: first.pruned_xid, seq: first.pruned_seq } : null;
     return {
       events,
-      settledBelow: first.settled_below,
       unsettled: first.unsettled,
       expired: prunedThrough !== null && comparePositions(options.after, prunedThrough) < 0,
       prunedThrough,

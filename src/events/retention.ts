@@ -1,7 +1,13 @@
 import type { Logger } from 'pino';
+import type { Queryable } from '../db/index.js';
+import { startPeriodicJob, type PeriodicJob } from '../db/periodicJob.js';
 import { logger as rootLogger } from '../logger.js';
-import type { Queryable } from './index.js';
-import { startPeriodicJob, type PeriodicJob } from './periodicJob.js';
+
+/**
+ * Retention: `chat_events` keeps a window (EVENT_RETENTION_DAYS); older settled rows are
+ * deleted in batches and the highest deleted position is kept as a watermark, so a cursor or a
+ * listener position below it is reported as expired (never silently resumed past a gap).
+ */
 
 const DAY_MS = 86_400_000;
 
@@ -11,7 +17,7 @@ export async function pruneEvents(db: Queryable, retentionDays: number, options:
   const before = new Date((options.now ?? new Date()).getTime() - retentionDays * DAY_MS);
   let total = 0;
   for (;;) {
-    const deleted = await db.events.pruneBatch(before, batchSize);
+    const deleted = await db.eventLog.pruneBatch(before, batchSize);
     total += deleted;
     if (deleted < batchSize) return total;
   }

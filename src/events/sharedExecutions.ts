@@ -1,7 +1,5 @@
-import { GraphQLError, print, type DocumentNode, type ExecutionResult } from 'graphql';
-
 /**
- * Multicasts identical graphql-ws subscriptions.
+ * Shared executions: multicasts identical subscriptions (one execution per event, many sockets).
  *
  * Executing a subscription event costs the same for every subscriber that runs the same
  * operation as the same viewer: same document, variables and viewer mean the same result. A
@@ -16,11 +14,23 @@ import { GraphQLError, print, type DocumentNode, type ExecutionResult } from 'gr
  * of the variables, so a replaying subscriber never shares). When the last subscriber leaves,
  * the source is closed. A subscriber that falls `maxPending` results behind is ended with an
  * error instead of buffering without bound.
+ *
+ * Generic in the result type R so that nothing here knows GraphQL: the server computes the key
+ * (viewer + printed document + variables) and says how an overflow or a failed source reads.
  */
-export class SharedSubscriptions {
-  private readonly streams = new Map<string, SharedStream>();
 
-  constructor(private readonly maxPending = 1000) {}
+/** How results of a failed or overflowing stream are written for its subscribers. */
+export interface SharedExecutionResults<R> {
+  /** The last result of a subscriber that fell `maxPending` results behind. */
+  overflow(): R;
+  /** The last result of every subscriber when the source throws. */
+  failed(err: unknown): R;
+}
+
+export class SharedExecutions<R> {
+  private readonly streams = new Map<string, SharedStream<R>>();
+
+  constructor(private readonly results: SharedExecutionResults<R>, private readonly maxPending = 1000) {}
 
   /** Client subscriptions currently attached (each one a graphql-ws operation). */
   get subscriberCount(): number {
@@ -34,30 +44,24 @@ export class SharedSubscriptions {
     return this.streams.size;
   }
 
-  /** Key of an operation for a viewer; null when it must not be shared. */
-  static key(args: { document: DocumentNode; variableValues?: unknown; operationName?: string | null }, viewer: string | null): string | null {
-    if (viewer === null) return null;
-    return JSON.stringify([viewer, args.operationName ?? null, args.variableValues ?? null, print(args.document)]);
-  }
-
   /**
    * Joins the stream for `key`, starting it with `start()` when there is none. A start that
    * answers with a plain result (an error before the stream began) is returned as is.
    */
   async subscribe(
     key: string,
-    start: () => Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult>,
-  ): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
+    start: () => Promise<AsyncIterableIterator<R> | R>,
+  ): Promise<AsyncIterableIterator<R> | R> {
     let stream = this.streams.get(key);
     if (!stream) {
       const source = await start();
-      if (!isAsyncIterable(source)) return source;
+      if (!isAsyncIterable<R>(source)) return source;
       // Another identical subscribe may have started a stream while we awaited: join that one.
       stream = this.streams.get(key);
       if (stream) {
         void source.return?.();
       } else {
-        stream = new SharedStream(source, this.maxPending, () => this.streams.delete(key));
+        stream = new SharedStream<R>(source, this.results, this.maxPending, () => this.streams.delete(key));
         this.streams.set(key, stream);
       }
     }
@@ -65,22 +69,23 @@ export class SharedSubscriptions {
   }
 }
 
-function isAsyncIterable(value: unknown): value is AsyncIterableIterator<ExecutionResult> {
+function isAsyncIterable<R>(value: unknown): value is AsyncIterableIterator<R> {
   return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 }
 
-interface Subscriber {
-  queue: ExecutionResult[];
+interface Subscriber<R> {
+  queue: R[];
   wake: (() => void) | null;
   done: boolean;
 }
 
-class SharedStream {
-  private readonly subscribers = new Set<Subscriber>();
+class SharedStream<R> {
+  private readonly subscribers = new Set<Subscriber<R>>();
   private closed = false;
 
   constructor(
-    private readonly source: AsyncIterableIterator<ExecutionResult>,
+    private readonly source: AsyncIterableIterator<R>,
+    private readonly results: SharedExecutionResults<R>,
     private readonly maxPending: number,
     private readonly onClose: () => void,
   ) {
@@ -96,7 +101,7 @@ class SharedStream {
       for await (const result of this.source) {
         for (const sub of this.subscribers) {
           if (sub.queue.length >= this.maxPending) {
-            sub.queue.push({ errors: [new GraphQLError('Subscriber fell too far behind; resubscribe', { extensions: { code: 'SUBSCRIPTION_OVERFLOW' } })] });
+            sub.queue.push(this.results.overflow());
             this.finish(sub);
             continue;
           }
@@ -105,14 +110,14 @@ class SharedStream {
         }
       }
     } catch (err) {
-      const error = err instanceof GraphQLError ? err : new GraphQLError('Subscription failed', { extensions: { code: 'UNAVAILABLE' } });
-      for (const sub of this.subscribers) sub.queue.push({ errors: [error] });
+      const last = this.results.failed(err);
+      for (const sub of this.subscribers) sub.queue.push(last);
     }
     for (const sub of [...this.subscribers]) this.finish(sub);
     this.close();
   }
 
-  private finish(sub: Subscriber): void {
+  private finish(sub: Subscriber<R>): void {
     sub.done = true;
     this.subscribers.delete(sub);
     sub.wake?.();
@@ -125,14 +130,14 @@ class SharedStream {
     void this.source.return?.();
   }
 
-  join(): AsyncIterableIterator<ExecutionResult> {
-    const sub: Subscriber = { queue: [], wake: null, done: false };
+  join(): AsyncIterableIterator<R> {
+    const sub: Subscriber<R> = { queue: [], wake: null, done: false };
     this.subscribers.add(sub);
     const leave = () => {
       this.finish(sub);
       if (this.subscribers.size === 0) this.close();
     };
-    const iterator: AsyncIterableIterator<ExecutionResult> = {
+    const iterator: AsyncIterableIterator<R> = {
       next: async () => {
         while (sub.queue.length === 0 && !sub.done) {
           await new Promise<void>((resolve) => (sub.wake = resolve));

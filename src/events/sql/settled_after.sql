@@ -1,7 +1,7 @@
--- Settled events after a position, plus the snapshot's xmin, the prune watermark and whether
--- committed events are waiting to settle. One statement, so rows, xmin and watermark all come
--- from the same snapshot: an event is settled when its transaction is below that snapshot's
--- xmin (DESIGN 6, docs/events.md). xmin is read once (an InitPlan) so it can bound index scans.
+-- Settled events after a position, plus the prune watermark and whether committed events are
+-- waiting to settle. One statement, so rows, xmin and watermark all come from the same
+-- snapshot: an event is settled when its transaction is below that snapshot's xmin
+-- (docs/events.md, "No lost events"). xmin is read once (an InitPlan) so it can bound index scans.
 WITH snap AS MATERIALIZED (
   SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin
 ), page AS (
@@ -13,8 +13,7 @@ WITH snap AS MATERIALIZED (
   ORDER BY e.xid, e.seq
   LIMIT ${limit}
 ), flags AS (
-  SELECT (SELECT xmin FROM snap)::text AS settled_below,
-         -- Unsettled events all sort after settled ones, so the newest event tells (one index probe).
+  SELECT -- Unsettled events all sort after settled ones, so the newest event tells (one index probe).
          coalesce((SELECT e.xid >= (SELECT xmin FROM snap)
                    FROM chat_events e
                    WHERE (e.xid, e.seq) > (${afterXid}::xid8, ${afterSeq}::bigint)
@@ -24,7 +23,7 @@ WITH snap AS MATERIALIZED (
 )
 SELECT p.seq::text AS seq, p.xid::text AS xid, p.kind, p.chat_id, p.owner_id, p.model_config_id,
        p.message_id::text AS message_id, p.data, p.occurred_at,
-       f.settled_below, f.unsettled, w.xid::text AS pruned_xid, w.seq::text AS pruned_seq
+       f.unsettled, w.xid::text AS pruned_xid, w.seq::text AS pruned_seq
 FROM flags f
 LEFT JOIN chat_events_pruned w ON true
 LEFT JOIN page p ON true

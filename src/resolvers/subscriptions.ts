@@ -1,41 +1,24 @@
 import type { Viewer } from '../auth/viewer.js';
 import type { Context } from '../context.js';
-import type { Queryable } from '../db/index.js';
-import type { ChatRow, QueuedMessageRow } from '../db/repos/chats.js';
-import { MODEL_CONFIG_EVENT_KINDS, type EventFilter, type EventKind, type EventRow } from '../db/repos/events.js';
-import type { MessageRow } from '../db/repos/messages.js';
-import type { ModelConfigRow } from '../db/repos/modelConfigs.js';
-import { InvalidEventCursorError, EventCursorExpiredError } from './eventCursor.js';
+import { EventCursorExpiredError, InvalidEventCursorError } from '../events/cursor.js';
 import {
   EventHubClosedError, EventStreamNotReadyError, EventSubscriberOverflowError,
-  type EventHub, type EventLoader, type EventSubscription, type HubEvent,
-} from './eventHub.js';
+  type EventSubscription, type HubEvent,
+} from '../events/hub.js';
+import type { EventFilter, EventKind, EventRow } from '../events/log.js';
+import type { EventData } from '../events/payload.js';
+import type { MessageRow } from '../db/repos/messages.js';
 import { EventStreamError, ForbiddenError, NotFoundError, ValidationError } from './errors.js';
 import { canRead, createLoaders } from './loaders.js';
 
 /**
- * The GraphQL side of the watch stream: which stored events each subscription receives, under
- * which public kind, and the data each event carries.
+ * The GraphQL side of the watch stream: which stored events each subscription field receives,
+ * under which public kind. The pipeline itself (log, listener, hub, loading) is src/events/.
  *
- * Data is loaded once per process: the hub calls `loadEventData` once per live batch (only for
- * events some subscription wants) and every subscriber shares the rows. Each delivered event is
- * then resolved with fresh per-event loaders primed with those rows, so nested fields cost no
- * statement for what was preloaded and a long-lived subscription never serves a stale cache.
- * The rows are the state when the batch was loaded (for a replay: when it was replayed), not a
- * historic snapshot; the kind says what changed.
+ * Each delivered event is resolved with fresh per-event loaders primed with the rows the hub
+ * loaded once for the batch (src/events/payload.ts), so nested fields cost no statement for what
+ * was preloaded and a long-lived subscription never serves a stale cache.
  */
-
-/** What one event carries, loaded once per batch. */
-export interface EventData {
-  chat: ChatRow | null;
-  message: MessageRow | null;
-  /** The chat's whole queue (queue events only). */
-  queued: QueuedMessageRow[] | null;
-  modelConfig: ModelConfigRow | null;
-}
-
-/** The process's hub as resolvers see it. */
-export type ChatEventHub = EventHub<EventData>;
 
 /** Public kinds of `chatWatch`. */
 export const CHAT_WATCH_KINDS = [
@@ -105,36 +88,6 @@ const CONFIG_KINDS: Partial<Record<EventKind, ModelConfigEventKind>> = {
 /** The `modelConfigChanged` kind of a stored event. */
 export function modelConfigEventKind(event: Pick<EventRow, 'kind'>): ModelConfigEventKind | null {
   return CONFIG_KINDS[event.kind] ?? null;
-}
-
-const CONFIG_EVENT_KINDS: ReadonlySet<EventKind> = new Set(MODEL_CONFIG_EVENT_KINDS);
-const unique = (values: Array<string | null>): string[] => [...new Set(values.filter((v): v is string => v !== null))];
-
-/** The hub's load hook: chats, messages, queues and model configs of a batch, one statement each (only those needed, in parallel). */
-export function eventDataLoader(db: Queryable): EventLoader<EventData> {
-  return async (events) => {
-    const chatIds = unique(events.map((e) => e.chat_id));
-    const messageIds = unique(events.map((e) => e.message_id));
-    const queueChatIds = unique(events.filter((e) => e.kind === 'queue').map((e) => e.chat_id));
-    const configIds = unique(events.filter((e) => CONFIG_EVENT_KINDS.has(e.kind)).map((e) => e.model_config_id));
-    const [chats, messages, queued, configs] = await Promise.all([
-      chatIds.length > 0 ? db.chats.byIds(chatIds) : [],
-      messageIds.length > 0 ? db.messages.byIds(messageIds) : [],
-      queueChatIds.length > 0 ? db.queue.listByChats(queueChatIds) : [],
-      configIds.length > 0 ? db.modelConfigs.byIds(configIds) : [],
-    ]);
-    const chatById = new Map(chats.map((c) => [c.id, c]));
-    const messageById = new Map(messages.map((m) => [m.id, m]));
-    const configById = new Map(configs.map((c) => [c.id, c]));
-    const queues = new Map<string, QueuedMessageRow[]>(queueChatIds.map((id) => [id, []]));
-    for (const row of queued) queues.get(row.chat_id)?.push(row);
-    return events.map((e) => ({
-      chat: e.chat_id ? chatById.get(e.chat_id) ?? null : null,
-      message: e.message_id ? messageById.get(e.message_id) ?? null : null,
-      queued: e.kind === 'queue' && e.chat_id ? queues.get(e.chat_id) ?? [] : null,
-      modelConfig: CONFIG_EVENT_KINDS.has(e.kind) && e.model_config_id ? configById.get(e.model_config_id) ?? null : null,
-    }));
-  };
 }
 
 /** One event as a subscription field resolves it. */
@@ -220,10 +173,10 @@ interface OpenOptions<K extends string> {
 }
 
 async function open<K extends string>(ctx: Context, options: OpenOptions<K>): Promise<AsyncIterableIterator<StreamItem<K>>> {
-  if (!ctx.events) throw new EventStreamError('UNAVAILABLE', 'Subscriptions are not available on this server');
+  if (!ctx.eventHub) throw new EventStreamError('UNAVAILABLE', 'Subscriptions are not available on this server');
   let sub: EventSubscription<EventData>;
   try {
-    sub = await ctx.events.subscribe({
+    sub = await ctx.eventHub.subscribe({
       after: options.after,
       query: options.query,
       filter: (event) => options.kind(event) !== null && options.accepts(event),

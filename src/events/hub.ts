@@ -1,8 +1,8 @@
-import type { EventSource } from '../db/listener.js';
+import { decodeEventCursor, encodeEventCursor, EventCursorExpiredError } from './cursor.js';
+import type { EventSource } from './listener.js';
 import {
-  comparePositions, positionOf, type EventFilter, type EventPosition, type EventRow, type EventsRepository,
-} from '../db/repos/events.js';
-import { decodeEventCursor, encodeEventCursor, EventCursorExpiredError } from './eventCursor.js';
+  comparePositions, positionOf, type EventFilter, type EventPosition, type EventRow, type EventLogRepository,
+} from './log.js';
 
 /**
  * Fan-out of the process's event stream (from its one EventListener) to subscriptions.
@@ -34,8 +34,8 @@ export type EventLoader<T> = (events: readonly EventRow[]) => Promise<readonly T
 /** Construction options of an EventHub. */
 export interface EventHubOptions<T> {
   source: EventSource;
-  /** Where replays read from (`db.events`). */
-  events: Pick<EventsRepository, 'fetchSettled'>;
+  /** Where replays read from (`db.eventLog`). */
+  log: Pick<EventLogRepository, 'fetchSettled'>;
   /** Default: the event row itself. */
   load?: EventLoader<T>;
   /** Undelivered events one subscription may hold before it is dropped (default 1000). */
@@ -151,7 +151,7 @@ export class EventHub<T = EventRow> {
 
   /** @internal Reads, filters and loads one replay page for one subscriber. */
   async readReplay(query: EventFilter | undefined, after: EventPosition, until: EventPosition, accepts: (e: EventRow) => boolean) {
-    const page = await this.options.events.fetchSettled({ ...query, after, until, limit: this.replayPageSize });
+    const page = await this.options.log.fetchSettled({ ...query, after, until, limit: this.replayPageSize });
     const wanted = page.events.filter(accepts);
     const data = wanted.length > 0 ? await this.load(wanted) : [];
     return {

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
+import { untrackQueries, type Db, type Extensions } from '../db/index.js';
 import { logger as rootLogger } from '../logger.js';
-import { untrackQueries, type Db, type Extensions } from './index.js';
-import { comparePositions, EVENTS_CHANNEL, positionOf, type EventPosition, type EventRow, type SettledPage } from './repos/events.js';
+import { comparePositions, EVENTS_CHANNEL, positionOf, type EventPosition, type EventRow, type SettledPage } from './log.js';
 
 /**
  * The process's single LISTEN connection and the reader of `chat_events` behind it.
@@ -184,7 +184,7 @@ export class EventListener implements EventSource {
       // LISTEN before reading: whatever commits after this point wakes us, and the read below
       // covers everything before it.
       await conn.none('LISTEN $1:name', [EVENTS_CHANNEL]);
-      this.current ??= await conn.events.head();
+      this.current ??= await conn.eventLog.head();
     } catch (err) {
       const failed = conn;
       conn = undefined; // a failure here is not a "lost" connection: the loop retries
@@ -244,7 +244,7 @@ export class EventListener implements EventSource {
       const after = this.current!;
       let page: SettledPage;
       try {
-        page = await conn.events.fetchSettled({ after, limit: this.batchSize });
+        page = await conn.eventLog.fetchSettled({ after, limit: this.batchSize });
       } catch (err) {
         // The connection broke mid-read (or the read is broken): drop it; the reconnect reads again.
         this.dirty = true;

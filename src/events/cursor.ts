@@ -1,7 +1,10 @@
-import type { EventPosition } from '../db/repos/events.js';
+import type { EventPosition } from './log.js';
 
-// Watch-stream cursors: base64url of "v1:<xid>:<seq>". Opaque to clients; the version prefix
-// lets the format change later without misreading old cursors.
+/**
+ * Cursors: base64url of "v1:<xid>:<seq>", a position in the log. Opaque to clients; the version
+ * prefix lets the format change later without misreading old cursors. Resuming after a cursor
+ * is exact because positions are totally ordered and the settled log only grows at its end.
+ */
 
 const MAX_XID = 2n ** 64n - 1n;
 const MAX_SEQ = 2n ** 63n - 1n;
