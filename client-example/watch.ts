@@ -3,10 +3,10 @@ import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, subscriptionExchange } from '@urql/core';
 import WebSocket from 'ws';
-import { createGatewaySocket } from './src/client';
-import { ChatWatchSubscription } from './src/documents';
-import { LiveMerge, type WatchEvent } from './src/liveMerge';
-import { resumingSubscriptions } from './src/resume';
+import { createGatewaySocket } from './src/client.js';
+import { ChatWatchSubscription } from './src/documents.js';
+import { LiveMerge, type WatchEvent } from './src/liveMerge.js';
+import { resumingSubscriptions } from './src/resume.js';
 
 /**
  * The terminal watcher: prints the viewer's chat events as they happen (time, kind, title,

@@ -1,11 +1,11 @@
 import { useEffect, useMemo, useState } from 'react';
 import { Provider, useQuery, useSubscription } from 'urql';
-import { createChatgraphClient, createGatewaySocket } from './client';
-import { ChatView } from './components/ChatView';
-import { CostView } from './components/CostView';
-import { Sidebar } from './components/Sidebar';
-import { SignIn } from './components/SignIn';
-import { ChatWatchSubscription, ViewerQuery } from './documents';
+import { createChatgraphClient, createGatewaySocket } from './client.js';
+import { ChatView } from './components/ChatView.js';
+import { CostView } from './components/CostView.js';
+import { Sidebar } from './components/Sidebar.js';
+import { SignIn } from './components/SignIn.js';
+import { ChatWatchSubscription, ViewerQuery } from './documents.js';
 
 const TOKEN_KEY = 'chatgraph.token';
 const GATEWAY = `${window.location.origin}/graphql`;

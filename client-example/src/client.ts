@@ -2,9 +2,9 @@ import { Client, fetchExchange, subscriptionExchange, type Exchange } from '@urq
 import { cacheExchange } from '@urql/exchange-graphcache';
 import { relayPagination } from '@urql/exchange-graphcache/extras';
 import { createClient as createWsClient, type Client as WsClient, type ClientOptions } from 'graphql-ws';
-import { embeddedTypes, liveMergeExchange, liveUpdates, LiveMerge } from './liveMerge';
+import { embeddedTypes, liveMergeExchange, liveUpdates, LiveMerge } from './liveMerge.js';
 import schema from './introspection.json';
-import { resumingSubscriptions, type ResumeOptions } from './resume';
+import { resumingSubscriptions, type ResumeOptions } from './resume.js';
 
 export interface ChatgraphClientOptions extends ResumeOptions {
   /** The gateway's /graphql over HTTP (the WebSocket URL is derived from it). */

@@ -1,4 +1,4 @@
-import { graphql } from './graphql';
+import { graphql } from './graphql.js';
 
 // Every operation of the dashboard and the watcher. Field names come from ../schema.graphql;
 // a renamed or removed field fails `npm run typecheck`.

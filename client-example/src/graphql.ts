@@ -1,5 +1,5 @@
 import { initGraphQLTada } from 'gql.tada';
-import type { introspection } from './graphql-env';
+import type { introspection } from './graphql-env.js';
 
 /**
  * Typed documents: `graphql-env.d.ts` is generated from ../schema.graphql (`npm run generate`,

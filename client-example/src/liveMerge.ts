@@ -1,8 +1,8 @@
 import type { Exchange, Operation, OperationResult } from '@urql/core';
 import type { Cache, KeyingConfig, UpdatesConfig } from '@urql/exchange-graphcache';
 import { filter, map, pipe } from 'wonka';
-import type { ChatEventsSubscription, ChatListFields, ChatSummaryFields, ChatWatchSubscription, MessageFields } from './documents';
-import type { FragmentOf, ResultOf } from './graphql';
+import type { ChatEventsSubscription, ChatListFields, ChatSummaryFields, ChatWatchSubscription, MessageFields } from './documents.js';
+import type { FragmentOf, ResultOf } from './graphql.js';
 
 /**
  * The live merge: how `chatWatch` and `chatEvents` events change the urql (graphcache) cache.

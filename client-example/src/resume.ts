@@ -1,6 +1,6 @@
 import type { SubscriptionForwarder } from '@urql/core';
 import type { Client as WsClient, FormattedExecutionResult } from 'graphql-ws';
-import { streamKey, type LiveMerge } from './liveMerge';
+import { streamKey, type LiveMerge } from './liveMerge.js';
 
 /** Server error codes after which the stream is resumed from its last cursor (docs/subscriptions.md). */
 const RESUMABLE = new Set(['UNAVAILABLE', 'SUBSCRIPTION_OVERFLOW', 'CURSOR_EXPIRED']);

@@ -2,9 +2,9 @@ import { makeResult, type Exchange, type Operation } from '@urql/core';
 import type { Sink } from 'graphql-ws';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { filter, map, merge as mergeSources, pipe, share } from 'wonka';
-import { createChatgraphClient, type ChatgraphClient } from '../src/client';
-import { ChatEventsSubscription, ChatMessagesQuery, ChatViewQuery, ChatWatchSubscription, SidebarQuery } from '../src/documents';
-import { freshnessOf, isOlder } from '../src/liveMerge';
+import { createChatgraphClient, type ChatgraphClient } from '../src/client.js';
+import { ChatEventsSubscription, ChatMessagesQuery, ChatViewQuery, ChatWatchSubscription, SidebarQuery } from '../src/documents.js';
+import { freshnessOf, isOlder } from '../src/liveMerge.js';
 
 // The live merge through a real urql client and graphcache. Only the transports are stand-ins:
 // queries are answered from fixtures, and a scripted graphql-ws client delivers events and drops.

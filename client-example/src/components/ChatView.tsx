@@ -2,10 +2,10 @@ import { useState } from 'react';
 import { useMutation, useQuery, useSubscription } from 'urql';
 import {
   ArchiveMutation, ChatEventsSubscription, ChatMessagesQuery, ChatViewQuery, DeleteQueuedMutation, PromoteQueuedMutation, SendMessageMutation, UnarchiveMutation,
-} from '../documents';
-import type { ChatSummary } from '../liveMerge';
-import { prState, StatusIcon, statusLabel } from './icons';
-import { Transcript } from './Transcript';
+} from '../documents.js';
+import type { ChatSummary } from '../liveMerge.js';
+import { prState, StatusIcon, statusLabel } from './icons.js';
+import { Transcript } from './Transcript.js';
 
 /** One chat: header, PR card, transcript, queue and send box; live via chatEvents. */
 export function ChatView({ chatId }: { chatId: string }) {

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { useQuery } from 'urql';
-import { CostQuery } from '../documents';
-import { costRange, daysBefore, formatCount, formatUsd, isoDay } from '../format';
+import { CostQuery } from '../documents.js';
+import { costRange, daysBefore, formatCount, formatUsd, isoDay } from '../format.js';
 
 /** Spend in a date range: six summary cards, then by model and by chat (sub-agents roll up into their root). */
 export function CostView() {

@@ -1,8 +1,8 @@
 import { useState } from 'react';
 import { useQuery } from 'urql';
-import { SidebarQuery } from '../documents';
-import type { ChatListItem } from '../liveMerge';
-import { PrIcon, StatusIcon } from './icons';
+import { SidebarQuery } from '../documents.js';
+import type { ChatListItem } from '../liveMerge.js';
+import { PrIcon, StatusIcon } from './icons.js';
 
 /** The viewer's chats, sub-agents under their root, archived ones behind a toggle; live via chatWatch. */
 export function Sidebar({ selectedId }: { selectedId?: string }) {

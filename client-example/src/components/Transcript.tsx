@@ -1,4 +1,4 @@
-import type { Message } from '../liveMerge';
+import type { Message } from '../liveMerge.js';
 
 type Part = Message['parts'][number];
 

@@ -1,4 +1,4 @@
-import type { ChatSummary } from '../liveMerge';
+import type { ChatSummary } from '../liveMerge.js';
 
 const STATUS: Record<ChatSummary['status'], { icon: string; label: string }> = {
   WAITING: { icon: '○', label: 'Waiting' },
