@@ -59,6 +59,31 @@ async function chatId(title: string): Promise<string> {
   return data.chats.nodes.find((c) => c.title === title)!.id;
 }
 
+let previewPort: number;
+
+/** `vite preview` of the build, proxying /graphql (HTTP and WebSocket) to the test gateway. */
+async function startPreview(): Promise<void> {
+  const vite = join(clientDir, 'node_modules', 'vite', 'bin', 'vite.js');
+  preview = spawn(process.execPath, [vite, 'preview', '--port', String(previewPort), '--strictPort'], {
+    cwd: clientDir,
+    env: { ...process.env, CHATGRAPH_URL: server.url.replace(/\/graphql$/, '') },
+    stdio: 'ignore',
+  });
+  for (const started = Date.now(); (await fetch(dashboardUrl).catch(() => null))?.status !== 200;) {
+    if (Date.now() - started > 30_000) throw new Error(`vite preview did not answer on ${dashboardUrl}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function stopPreview(): Promise<void> {
+  const child = preview;
+  if (!child || child.exitCode !== null) return;
+  await new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
 const sidebarItem = (id: string) => page.locator(`[data-testid="chats"] a[data-chat-id="${id}"]`);
 
 beforeAll(async () => {
@@ -70,17 +95,9 @@ beforeAll(async () => {
 
   const vite = join(clientDir, 'node_modules', 'vite', 'bin', 'vite.js');
   await run(process.execPath, [vite, 'build', '--logLevel', 'error']);
-  const port = await freePort();
-  preview = spawn(process.execPath, [vite, 'preview', '--port', String(port), '--strictPort'], {
-    cwd: clientDir,
-    env: { ...process.env, CHATGRAPH_URL: server.url.replace(/\/graphql$/, '') },
-    stdio: 'ignore',
-  });
-  dashboardUrl = `http://127.0.0.1:${port}/`;
-  for (const started = Date.now(); (await fetch(dashboardUrl).catch(() => null))?.status !== 200;) {
-    if (Date.now() - started > 30_000) throw new Error(`vite preview did not answer on ${dashboardUrl}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  previewPort = await freePort();
+  dashboardUrl = `http://127.0.0.1:${previewPort}/`;
+  await startPreview();
 
   const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
   // Debian's chromium, never a browser downloaded by a tool (.ci/run installs it).
@@ -98,7 +115,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  preview?.kill('SIGTERM');
+  await stopPreview();
   await server?.stop();
   await database?.close();
 });
@@ -177,6 +194,17 @@ describe('the dashboard in a browser', () => {
     await expect.poll(() => sidebarItem(id).count(), { timeout: 15_000 }).toBe(0);
     await page.getByLabel('Show archived').check();
     await expect.poll(() => page.locator(`[data-testid="archived-chats"] a[data-chat-id="${id}"]`).count()).toBe(1);
+    expect(await page.evaluate(() => (window as unknown as { e2eMarker?: number }).e2eMarker)).toBe(1);
+  });
+
+  it('after a disconnect it resumes from its cursor: a change made while it was offline arrives, without a reload', async () => {
+    const id = await chatId('Fix flaky login test');
+    await stopPreview(); // the page's WebSocket goes through the preview's proxy: it drops
+    await expect.poll(() => page.getByTestId('connection').textContent(), { timeout: 15_000 }).toBe('reconnecting…');
+    await api('mutation($c: ID!) { updateChat(input: { chatId: $c, title: "Fix flaky login test (renamed offline)" }) { __typename } }', { c: id });
+    await startPreview();
+    await expect.poll(() => sidebarItem(id).locator('.title').textContent(), { timeout: 20_000 }).toBe('Fix flaky login test (renamed offline)');
+    expect(await page.getByTestId('connection').textContent()).toBe('live');
     expect(await page.evaluate(() => (window as unknown as { e2eMarker?: number }).e2eMarker)).toBe(1);
   });
 
