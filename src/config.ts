@@ -22,6 +22,10 @@ export interface Config {
   /** How often each process prunes chat_events older than eventRetentionDays. */
   eventPruneIntervalSeconds: number;
   wsKeepAliveMs: number;
+  /** How long a database outage may last before live subscriptions end with STREAM_INTERRUPTED. */
+  eventOutageSeconds: number;
+  /** How long an HTTP request retries an idempotent read (and the token lookup) on a connection error. */
+  dbReadRetryMs: number;
   /** Compile queries and mutations with graphql-jit (subscriptions always use graphql-js). */
   graphqlJit: boolean;
 }
@@ -68,6 +72,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     eventRetentionDays: int(env, 'EVENT_RETENTION_DAYS', 7, 1, 3650),
     eventPruneIntervalSeconds: int(env, 'EVENT_PRUNE_INTERVAL_SECONDS', 3600, 1, 86_400 * 7),
     wsKeepAliveMs: int(env, 'WS_KEEPALIVE_MS', 12_000, 1000, 600_000),
+    eventOutageSeconds: int(env, 'EVENT_STREAM_OUTAGE_SECONDS', 30, 1, 3600),
+    dbReadRetryMs: int(env, 'DB_READ_RETRY_MS', 2000, 0, 60_000),
     graphqlJit: bool(env, 'GRAPHQL_JIT', true),
   };
 }

@@ -1,7 +1,9 @@
 import { GraphQLError } from 'graphql';
 import { AuthError, authenticate, bearerToken, type Viewer } from './auth/viewer.js';
+import { ERROR_CODES } from './codes.js';
 import type { Config } from './config.js';
 import type { Db } from './db/index.js';
+import { DatabaseUnavailableError, isConnectionError, readRetry, retryRead } from './db/retry.js';
 import type { ChatEventHub } from './events/payload.js';
 import { createLoaders, type Loaders } from './resolvers/loaders.js';
 
@@ -21,12 +23,19 @@ export interface Context extends AppServices {
 
 /** A context for `viewer` with fresh loaders (per request; per event for subscriptions). */
 export function contextFor(services: AppServices, viewer: Viewer | null): Context {
-  return { ...services, viewer, loaders: createLoaders(services.db, viewer) };
+  return { ...services, viewer, loaders: createLoaders(services.db, viewer, readRetry(services.config.dbReadRetryMs)) };
+}
+
+/** The answer while the database is unreachable: typed, retryable, HTTP 503 (never a masked 500). */
+export function databaseUnavailable(): GraphQLError {
+  return new GraphQLError('The database is unreachable right now; retry shortly (a mutation may or may not have been applied: re-read before repeating it)', {
+    extensions: { code: ERROR_CODES.DATABASE_UNAVAILABLE, retryable: true, http: { status: 503 } },
+  });
 }
 
 /** The 401 answer for a token that is present but unusable (unknown, expired, revoked). */
 export function unauthenticated(message: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
+  return new GraphQLError(message, { extensions: { code: ERROR_CODES.UNAUTHENTICATED, http: { status: 401 } } });
 }
 
 /**
@@ -36,9 +45,12 @@ export function unauthenticated(message: string): GraphQLError {
 export async function createContext(services: AppServices, token: string | null): Promise<Context> {
   if (token === null) return contextFor(services, null);
   try {
-    return contextFor(services, await authenticate(services.db, token));
+    // The token lookup is a read: retried on a connection fault within the request's budget.
+    const viewer = await retryRead(() => authenticate(services.db, token), { budgetMs: services.config.dbReadRetryMs });
+    return contextFor(services, viewer);
   } catch (err) {
     if (err instanceof AuthError) throw unauthenticated(err.message);
+    if (isConnectionError(err) || err instanceof DatabaseUnavailableError) throw databaseUnavailable();
     throw err;
   }
 }

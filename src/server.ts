@@ -5,6 +5,8 @@ import { useServer } from 'graphql-ws/use/ws';
 import type { Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { AuthError, authenticate } from './auth/viewer.js';
+import { CLOSE_CODES, ERROR_CODES } from './codes.js';
+import { DatabaseUnavailableError, isConnectionError, retryRead } from './db/retry.js';
 import type { AppServices, Context } from './context.js';
 import { startStaleRunReclaimer, type StaleRunReclaimer } from './db/staleRuns.js';
 import { SharedExecutions } from './events/sharedExecutions.js';
@@ -86,8 +88,8 @@ export function buildApp(options: AppOptions): App {
   const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: options.config.maxBodyBytes });
 
   const shared = new SharedExecutions<ExecutionResult>({
-    overflow: () => ({ errors: [new GraphQLError('Subscriber fell too far behind; resubscribe', { extensions: { code: 'SUBSCRIPTION_OVERFLOW' } })] }),
-    failed: (err) => ({ errors: [err instanceof GraphQLError ? err : new GraphQLError('Subscription failed', { extensions: { code: 'UNAVAILABLE' } })] }),
+    overflow: () => ({ errors: [new GraphQLError('Subscriber fell too far behind; resubscribe', { extensions: { code: ERROR_CODES.SUBSCRIPTION_OVERFLOW } })] }),
+    failed: (err) => ({ errors: [err instanceof GraphQLError ? err : new GraphQLError('Subscription failed', { extensions: { code: ERROR_CODES.UNAVAILABLE } })] }),
   });
   if (process.env.CHATGRAPH_WS_CORK !== '0') wss.on('connection', coalesceWrites);
   // The WebSocket transport runs the same envelop plugins as HTTP (yoga.getEnveloped).
@@ -105,10 +107,16 @@ export function buildApp(options: AppOptions): App {
       },
       onConnect: async (ctx) => {
         try {
-          await authenticate(services.db, tokenFromConnectionParams(ctx.connectionParams));
+          const token = tokenFromConnectionParams(ctx.connectionParams);
+          await retryRead(() => authenticate(services.db, token), { budgetMs: options.config.dbReadRetryMs });
           return true;
         } catch (err) {
           if (err instanceof AuthError) return false; // graphql-ws closes with 4403 Forbidden
+          if (err instanceof DatabaseUnavailableError || isConnectionError(err)) {
+            // Not a bad token: say "try again later" (graphql-ws's own close after `false` is then a no-op).
+            ctx.extra.socket.close(CLOSE_CODES.TRY_AGAIN_LATER, 'Database unavailable; reconnect shortly');
+            return false;
+          }
           throw err;
         }
       },
@@ -116,7 +124,7 @@ export function buildApp(options: AppOptions): App {
         // graphql-ws registers this operation's id before calling onSubscribe, so it is counted.
         const active = Object.keys(ctx.subscriptions).length;
         if (active > options.config.maxSubscriptionsPerConnection) {
-          return [new GraphQLError(`Too many subscriptions on this connection (limit ${options.config.maxSubscriptionsPerConnection})`, { extensions: { code: 'TOO_MANY_SUBSCRIPTIONS' } })];
+          return [new GraphQLError(`Too many subscriptions on this connection (limit ${options.config.maxSubscriptionsPerConnection})`, { extensions: { code: ERROR_CODES.TOO_MANY_SUBSCRIPTIONS } })];
         }
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,
@@ -185,7 +193,7 @@ export function buildApp(options: AppOptions): App {
         // WebSocket clients first: a 1001 close makes them reconnect (to another replica) and
         // resubscribe. Then the hub ends what is left (SSE streams), so server.close() is not
         // held up by open event streams, and the LISTEN connection is released.
-        for (const client of wss.clients) client.close(1001, 'Server shutting down');
+        for (const client of wss.clients) client.close(CLOSE_CODES.GOING_AWAY, 'Server shutting down');
         await wsServer.dispose();
         await eventStream.stop();
         await new Promise<void>((resolve) => {

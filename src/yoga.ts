@@ -5,7 +5,8 @@ import { PothosValidationError } from '@pothos/core';
 import { getOperationAST, GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
 import { createYoga, maskError as yogaMaskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { bearerToken } from './auth/viewer.js';
-import { createContext, tokenFromRequest, type AppServices, type Context } from './context.js';
+import { createContext, databaseUnavailable, tokenFromRequest, type AppServices, type Context } from './context.js';
+import { DatabaseUnavailableError, isConnectionError } from './db/retry.js';
 import { ping } from './db/index.js';
 import { logger } from './logger.js';
 import { DomainError } from './resolvers/errors.js';
@@ -82,7 +83,12 @@ export function maskError(error: unknown, message: string): Error {
   const original = error instanceof GraphQLError ? error.originalError : error;
   const at = error instanceof GraphQLError ? { nodes: error.nodes, path: error.path } : {};
   if (original instanceof DomainError) {
-    return new GraphQLError(original.message, { ...at, extensions: { code: original.code } });
+    return new GraphQLError(original.message, { ...at, extensions: { ...original.extensions, code: original.code } });
+  }
+  if (original instanceof DatabaseUnavailableError || isConnectionError(original)) {
+    logger.warn({ err: original instanceof Error ? original.message : String(original), path: at.path }, 'database unavailable');
+    const unavailable = databaseUnavailable();
+    return new GraphQLError(unavailable.message, { ...at, extensions: unavailable.extensions });
   }
   if (original instanceof PothosValidationError) {
     return new GraphQLError(original.message, { ...at, extensions: { code: 'BAD_USER_INPUT' } });

@@ -136,14 +136,16 @@ describe('user mutations', () => {
       expect(r).toMatchObject({ __typename: 'SendChatMessagePayload', queued: false, queuedMessage: null, chat: { status: 'PENDING' }, message: { modelConfig: { model: 'claude' } } });
     });
 
-    it('a busy chat queues with the resolved model; a non-empty queue keeps FIFO even when idle', async () => {
+    it('a busy chat queues with the resolved model; a chat at rest with a queue promotes the oldest first (FIFO)', async () => {
       await send(gid('Chat', chatId));
       const q1 = await send(gid('Chat', chatId), text('second'), { modelConfigId: gid('ChatModelConfig', MODEL.gpt) });
       expect(q1).toMatchObject({ queued: true, message: null, queuedMessage: { modelConfig: { model: 'gpt' } }, chat: { status: 'PENDING', lastModelConfig: { model: 'claude' } } });
-      await t.db.none("UPDATE chats SET status = 'waiting' WHERE id = $1", [chatId]);
+      await t.db.none("UPDATE chats SET status = 'error', last_error = 'x' WHERE id = $1", [chatId]);
       const q2 = await send(gid('Chat', chatId), text('third'));
-      expect(q2).toMatchObject({ queued: true, queuedMessage: { modelConfig: { model: 'claude' } } });
-      expect(q2.chat.queuedMessages.map((q: any) => q.parts[0].text)).toEqual(['second', 'third']);
+      expect(q2).toMatchObject({ queued: true, queuedMessage: { modelConfig: { model: 'claude' } }, chat: { status: 'PENDING', lastModelConfig: { model: 'gpt' } } });
+      expect(q2.chat.queuedMessages.map((q: any) => q.parts[0].text)).toEqual(['third']);
+      const last = await t.db.one("SELECT content->0->>'text' AS text FROM chat_messages WHERE chat_id = $1 ORDER BY id DESC LIMIT 1", [chatId]);
+      expect(last.text).toBe('second');
     });
 
     it('a per-turn model switch moves lastModelConfig', async () => {
@@ -279,13 +281,13 @@ describe('user mutations', () => {
       expect(rows[0].id).toBe(m1);
     });
 
-    it('interrupt: running → paused, clears the worker; a waiting chat cannot be interrupted', async () => {
+    it('interrupt: running → waiting, clears the worker; a waiting chat cannot be interrupted', async () => {
       const chatId = await insertChat(t.db, alice.user.id, { status: 'running' });
       await t.db.none("UPDATE chats SET worker_id = 'w1' WHERE id = $1", [chatId]);
       const interrupt = () => call('interruptChat', { chatId: gid('Chat', chatId) }, `... on ChatPayload { ${CHAT} }`);
-      expect((await interrupt()).chat.status).toBe('PAUSED');
+      expect((await interrupt()).chat.status).toBe('WAITING');
       expect((await t.db.one('SELECT worker_id FROM chats WHERE id = $1', [chatId])).worker_id).toBeNull();
-      await expectNothingWritten(async () => expect(await interrupt()).toMatchObject({ __typename: 'ValidationError', error: expect.stringMatching(/paused/) }));
+      await expectNothingWritten(async () => expect(await interrupt()).toMatchObject({ __typename: 'ValidationError', error: expect.stringMatching(/waiting/) }));
     });
 
     it('updateChat sets title, labels and pin order; empty or bad input is rejected', async () => {

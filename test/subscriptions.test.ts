@@ -101,7 +101,7 @@ describe('chatWatch', () => {
     const id = raw(chat);
     await update(alice, chat, { title: 'renamed' });               // TITLE_CHANGE
     await update(alice, chat, { labels: { team: 'a' }, pinOrder: 2 }); // nothing
-    await interrupt(alice, chat);                                   // STATUS_CHANGE (paused)
+    await interrupt(alice, chat);                                   // STATUS_CHANGE (waiting)
     await send(alice, chat, 'again', MODEL.gpt);                    // MODEL_CONFIG_CHANGE, STATUS_CHANGE (pending)
     await send(alice, chat, 'same model');                          // queued: QUEUE_CHANGE (no model change)
     await markRead(alice, chat);                                    // nothing

@@ -234,14 +234,14 @@ describe('worker API', () => {
       expect(messageCostMicros({ outputTokens: '500' }, { input_price: null, output_price: '15', cache_read_price: null, cache_write_price: null })).toBe('7500');
     });
 
-    it('a zero price is free, a missing price for a used token class is unpriced', () => {
+    it('a zero price is free; a class without a price counts 0 unless the model has no price at all', () => {
       const free = { input_price: '0', output_price: '0', cache_read_price: '0', cache_write_price: '0' };
       expect(messageCostMicros({ inputTokens: '1000', outputTokens: '1000' }, free)).toBe('0');
       const none = { input_price: null, output_price: null, cache_read_price: null, cache_write_price: null };
       expect(messageCostMicros({ inputTokens: '1000' }, none)).toBeNull();
-      // An unpriced class the message did not use does not matter.
+      // A model with some prices: a class without one adds nothing.
       expect(messageCostMicros({ inputTokens: '10', cacheCreationTokens: '0' }, { ...prices, cache_write_price: null })).toBe('13');
-      expect(messageCostMicros({ inputTokens: '10', cacheCreationTokens: '1' }, { ...prices, cache_write_price: null })).toBeNull();
+      expect(messageCostMicros({ inputTokens: '10', cacheCreationTokens: '1' }, { ...prices, cache_write_price: null })).toBe('13');
       expect(messageCostMicros(null, prices)).toBeNull();
       expect(messageCostMicros({ inputTokens: '10' }, null)).toBeNull();
     });

@@ -1,3 +1,4 @@
+import { DatabaseUnavailableError, retryRead, type ReadRetry } from '../db/retry.js';
 import { decodeEventCursor, encodeEventCursor, EventCursorExpiredError } from './cursor.js';
 import type { EventSource } from './listener.js';
 import {
@@ -19,6 +20,11 @@ import {
  *   buffer). A consumer that falls further behind is dropped with EventSubscriberOverflowError,
  *   whose cursor is the last event it consumed: resubscribing with it loses nothing.
  * - `return()` unregisters at once, so graphql-ws complete/disconnect frees the subscription.
+ * - Database faults are survived, not reported: loads and replay reads are idempotent and are
+ *   retried on connection errors (bounded backoff), and the listener reconnects and reads on
+ *   from its position, so an outage only delays events. Only when the database stays away
+ *   longer than `outageBoundMs` (LISTEN connection down, or a read still failing) does a
+ *   subscription end, with EventStreamInterruptedError carrying its last consumed cursor.
  */
 
 /** One delivered event: its opaque cursor, the log row, and what `load` made of it. */
@@ -42,6 +48,10 @@ export interface EventHubOptions<T> {
   maxPending?: number;
   /** Events per replay read (default 200). */
   replayPageSize?: number;
+  /** How long the database may stay unreachable before subscriptions are interrupted (default 30 s). */
+  outageBoundMs?: number;
+  /** Retry policy of loads and replay reads (default: retry connection errors for `outageBoundMs`). */
+  retry?: ReadRetry;
 }
 
 /** What one subscription receives. */
@@ -71,6 +81,15 @@ export class EventSubscriberOverflowError extends Error {
   }
 }
 
+/** The database stayed unreachable longer than the outage bound (code STREAM_INTERRUPTED). */
+export class EventStreamInterruptedError extends Error {
+  readonly code = 'STREAM_INTERRUPTED';
+  constructor(readonly cursor: string, boundMs: number) {
+    super(`The database was unreachable for more than ${Math.round(boundMs / 1000)} s; subscribe again with after: "${cursor}" once it is back`);
+    this.name = 'EventStreamInterruptedError';
+  }
+}
+
 /** The hub was closed (server shutdown). */
 export class EventHubClosedError extends Error {
   constructor() {
@@ -95,19 +114,44 @@ export class EventHub<T = EventRow> {
   /** Live batches are loaded concurrently but delivered strictly in order through this chain. */
   private delivery: Promise<void> = Promise.resolve();
   private closed = false;
+  /** Set while the LISTEN connection is down: fires the interruption at the outage bound. */
+  private outageTimer: NodeJS.Timeout | undefined;
+  /** The outage outlasted the bound: new subscriptions are refused until the source reconnects. */
+  private interrupted = false;
   readonly maxPending: number;
   readonly replayPageSize: number;
+  readonly outageBoundMs: number;
+  /** @internal */
+  readonly retry: ReadRetry;
 
   constructor(private readonly options: EventHubOptions<T>) {
     this.load = options.load ?? ((events) => Promise.resolve(events as unknown as T[]));
     this.maxPending = options.maxPending ?? 1000;
     this.replayPageSize = options.replayPageSize ?? 200;
+    this.outageBoundMs = options.outageBoundMs ?? 30_000;
+    this.retry = options.retry ?? ((read) => retryRead(read, { budgetMs: this.outageBoundMs, aborted: () => this.closed }));
     this.detach = [
       options.source.onBatch((batch) => this.onBatch(batch)),
       options.source.onGap(() => {
         for (const sub of [...this.subscribers]) sub.fail(new EventCursorExpiredError());
       }),
+      options.source.onConnectionChange((connected) => this.onConnectionChange(connected)),
     ];
+  }
+
+  private onConnectionChange(connected: boolean): void {
+    clearTimeout(this.outageTimer);
+    this.outageTimer = undefined;
+    if (connected) {
+      this.interrupted = false;
+      return;
+    }
+    this.outageTimer = setTimeout(() => {
+      this.outageTimer = undefined;
+      this.interrupted = true;
+      for (const sub of [...this.subscribers]) sub.fail(new EventStreamInterruptedError(sub.cursor, this.outageBoundMs));
+    }, this.outageBoundMs);
+    this.outageTimer.unref();
   }
 
   /** Live subscriptions on this process. */
@@ -122,7 +166,7 @@ export class EventHub<T = EventRow> {
   async subscribe(options: SubscribeOptions): Promise<EventSubscription<T>> {
     if (this.closed) throw new EventHubClosedError();
     const live = this.options.source.position;
-    if (!live) throw new EventStreamNotReadyError();
+    if (!live || this.interrupted) throw new EventStreamNotReadyError();
     const after = options.after == null ? undefined : decodeEventCursor(options.after);
     const sub = new Subscriber<T>(this, options, after ?? live, live);
     this.subscribers.add(sub);
@@ -131,7 +175,7 @@ export class EventHub<T = EventRow> {
         await sub.replayPage();
       } catch (err) {
         this.unregister(sub);
-        throw err;
+        throw err instanceof DatabaseUnavailableError ? new EventStreamInterruptedError(sub.cursor, this.outageBoundMs) : err;
       }
     }
     return sub;
@@ -140,6 +184,7 @@ export class EventHub<T = EventRow> {
   /** Ends every subscription and detaches from the source (server shutdown). */
   close(): void {
     this.closed = true;
+    clearTimeout(this.outageTimer);
     for (const off of this.detach) off();
     for (const sub of [...this.subscribers]) sub.fail(new EventHubClosedError());
   }
@@ -151,9 +196,9 @@ export class EventHub<T = EventRow> {
 
   /** @internal Reads, filters and loads one replay page for one subscriber. */
   async readReplay(query: EventFilter | undefined, after: EventPosition, until: EventPosition, accepts: (e: EventRow) => boolean) {
-    const page = await this.options.log.fetchSettled({ ...query, after, until, limit: this.replayPageSize });
+    const page = await this.retry(() => this.options.log.fetchSettled({ ...query, after, until, limit: this.replayPageSize }));
     const wanted = page.events.filter(accepts);
-    const data = wanted.length > 0 ? await this.load(wanted) : [];
+    const data = wanted.length > 0 ? await this.retry(() => this.load(wanted)) : [];
     return {
       expired: page.expired,
       items: wanted.map((event, i) => hubEvent(event, data[i] as T)),
@@ -175,7 +220,7 @@ export class EventHub<T = EventRow> {
     }
     if (recipients.size === 0) return;
     const events = batch.filter((e) => needed.has(e));
-    const loading = this.load(events).then((data) => {
+    const loading = this.retry(() => this.load(events)).then((data) => {
       const items = new Map<EventRow, HubEvent<T>>();
       events.forEach((event, i) => items.set(event, hubEvent(event, data[i] as T)));
       return items;
@@ -186,7 +231,11 @@ export class EventHub<T = EventRow> {
       try {
         items = await loading;
       } catch (err) {
-        for (const sub of recipients.keys()) sub.fail(err instanceof Error ? err : new Error(String(err)));
+        // Still unreachable after the outage bound: end these subscriptions resumably (each
+        // has consumed nothing of this batch, so its cursor loses nothing).
+        for (const sub of recipients.keys()) {
+          sub.fail(err instanceof DatabaseUnavailableError ? new EventStreamInterruptedError(sub.cursor, this.outageBoundMs) : err instanceof Error ? err : new Error(String(err)));
+        }
         return;
       }
       for (const [sub, mine] of recipients) sub.push(mine.map((e) => items.get(e)!));
@@ -323,7 +372,7 @@ class Subscriber<T> implements EventSubscription<T> {
         try {
           await this.replayPage();
         } catch (err) {
-          this.fail(err instanceof Error ? err : new Error(String(err)));
+          this.fail(err instanceof DatabaseUnavailableError ? new EventStreamInterruptedError(this.cursor, this.hub.outageBoundMs) : err instanceof Error ? err : new Error(String(err)));
         }
         continue;
       }

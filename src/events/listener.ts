@@ -47,12 +47,16 @@ export type EventBatchHandler = (batch: readonly EventRow[]) => void;
 /** Told that events between two positions were pruned before this process could read them. */
 export type EventGapHandler = (from: EventPosition, to: EventPosition) => void;
 
+/** Told when the LISTEN connection comes up (true) or is lost (false). */
+export type ConnectionHandler = (connected: boolean) => void;
+
 /** What the fan-out needs from a listener (the EventHub depends on this, not on the class). */
 export interface EventSource {
   /** The last delivered position (undefined before the first connect). */
   readonly position: EventPosition | undefined;
   onBatch(handler: EventBatchHandler): () => void;
   onGap(handler: EventGapHandler): () => void;
+  onConnectionChange(handler: ConnectionHandler): () => void;
 }
 
 type Connection = Awaited<ReturnType<Db['connect']>> & Extensions;
@@ -68,6 +72,7 @@ export class EventListener implements EventSource {
   private readonly log: Logger;
   private readonly batchHandlers = new Set<EventBatchHandler>();
   private readonly gapHandlers = new Set<EventGapHandler>();
+  private readonly connectionHandlers = new Set<ConnectionHandler>();
 
   private conn: Connection | undefined;
   private pid: number | undefined;
@@ -88,7 +93,9 @@ export class EventListener implements EventSource {
     this.settlePollMaxMs = options.settlePollMaxMs ?? 1000;
     this.safetyPollMs = options.safetyPollMs ?? 5000;
     this.reconnectMinMs = options.reconnectMinMs ?? 100;
-    this.reconnectMaxMs = options.reconnectMaxMs ?? 10_000;
+    // Capped low on purpose: after an outage the stream should resume within a couple of
+    // seconds of the database coming back, and one connect attempt per replica every 2 s is cheap.
+    this.reconnectMaxMs = options.reconnectMaxMs ?? 2000;
     this.current = options.from;
     this.log = (options.logger ?? rootLogger).child({ component: 'event-listener' });
     this.settleDelay = this.settlePollMs;
@@ -152,6 +159,22 @@ export class EventListener implements EventSource {
     return () => this.gapHandlers.delete(handler);
   }
 
+  /** Adds a handler told when the LISTEN connection comes up or is lost; returns its remover. */
+  onConnectionChange(handler: ConnectionHandler): () => void {
+    this.connectionHandlers.add(handler);
+    return () => this.connectionHandlers.delete(handler);
+  }
+
+  private announce(connected: boolean): void {
+    for (const handler of this.connectionHandlers) {
+      try {
+        handler(connected);
+      } catch (err) {
+        this.log.error({ err }, 'event connection handler failed');
+      }
+    }
+  }
+
   private async connectLoop(): Promise<void> {
     for (let attempt = 0; !this.stopped; attempt++) {
       try {
@@ -196,6 +219,7 @@ export class EventListener implements EventSource {
     this.connects++;
     this.settleDelay = this.settlePollMs;
     this.log.debug({ pid: this.pid, position: this.current }, 'event listener connected');
+    this.announce(true);
     this.requestRead();
   }
 
@@ -210,6 +234,7 @@ export class EventListener implements EventSource {
     void this.close(conn);
     if (this.stopped) return;
     this.log.warn({ err }, 'event listener connection lost; reconnecting');
+    this.announce(false);
     this.loop = this.connectLoop();
   }
 

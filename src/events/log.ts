@@ -35,6 +35,8 @@ export interface EventRow {
   owner_id: string | null;
   model_config_id: string | null;
   message_id: string | null;
+  /** The chat's version after the change (null for model-config events). */
+  version: string | null;
   data: Record<string, unknown>;
   occurred_at: Date;
 }

@@ -28,7 +28,7 @@ export class EventStream {
   constructor(private readonly db: Db, private readonly config: Config, private readonly options: EventStreamOptions = {}) {
     this.log = (options.logger ?? rootLogger).child({ component: 'event-stream' });
     this.listener = new EventListener(db, { logger: options.logger, ...options.listener });
-    this.hub = new EventHub({ source: this.listener, log: db.eventLog, load: eventDataLoader(db) });
+    this.hub = new EventHub({ source: this.listener, log: db.eventLog, load: eventDataLoader(db), outageBoundMs: config.eventOutageSeconds * 1000 });
   }
 
   /** Live subscriptions on this process (both transports). */

@@ -5,6 +5,10 @@
  */
 export abstract class DomainError extends Error {
   abstract readonly code: string;
+  /** Extra `extensions` entries the client may act on (e.g. a cursor to resume from). */
+  get extensions(): Record<string, unknown> | undefined {
+    return undefined;
+  }
 }
 
 export class ValidationError extends DomainError {
@@ -57,12 +61,22 @@ export class QueueFullError extends DomainError {
 
 /**
  * A watch-stream failure the client can act on: a cursor it cannot resume from (CURSOR_EXPIRED),
- * a subscription that fell behind (SUBSCRIPTION_OVERFLOW), or a stream that is not available
- * right now (UNAVAILABLE: starting, or shutting down). The message says what to do.
+ * a subscription that fell behind (SUBSCRIPTION_OVERFLOW), a database outage longer than the
+ * bound (STREAM_INTERRUPTED), or a stream that is not available right now (UNAVAILABLE:
+ * starting, or shutting down). The message says what to do; `cursor`, when set, is the last
+ * event delivered, sent as `extensions.cursor`.
  */
 export class EventStreamError extends DomainError {
-  constructor(readonly code: 'CURSOR_EXPIRED' | 'SUBSCRIPTION_OVERFLOW' | 'UNAVAILABLE', message: string) {
+  constructor(
+    readonly code: 'CURSOR_EXPIRED' | 'SUBSCRIPTION_OVERFLOW' | 'UNAVAILABLE' | 'STREAM_INTERRUPTED',
+    message: string,
+    readonly cursor?: string,
+  ) {
     super(message);
     this.name = 'EventStreamError';
+  }
+
+  override get extensions(): Record<string, unknown> | undefined {
+    return this.cursor === undefined ? undefined : { cursor: this.cursor };
   }
 }

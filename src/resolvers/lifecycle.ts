@@ -2,10 +2,11 @@ import type { Context } from '../context.js';
 import type { DbTask } from '../db/index.js';
 import type { ChatRow, QueuedMessageRow } from '../db/repos/chats.js';
 import type { MessageRow } from '../db/repos/messages.js';
-import { ChatArchivedError, ForbiddenError, NotFoundError, QueueFullError, ValidationError } from './errors.js';
+import { ChatArchivedError, ForbiddenError, InvalidModelConfigError, NotFoundError, QueueFullError, ValidationError } from './errors.js';
 import { contentFromInput, labelsFromInput, titleFromInput, type ChatInputPart } from './inputs.js';
 import { isUuid } from './ids.js';
 import { canRead } from './loaders.js';
+import type { ModelConfigRow } from '../db/repos/modelConfigs.js';
 import { fallbackModelConfig, resolveModelConfig } from './models.js';
 
 /** Rule 4: at most this many queued messages per chat. */
@@ -65,9 +66,16 @@ export interface SendResult {
   queued: boolean;
 }
 
+/** Statuses in which a chat has work in flight; every other status is at rest. */
+export function isBusy(chat: Pick<ChatRow, 'status'>): boolean {
+  return chat.status === 'pending' || chat.status === 'running';
+}
+
 /**
  * Rules 3-5: resolve the model; a busy chat (pending, running, or a non-empty queue, which
- * keeps FIFO) queues the message with that model; an idle chat gets the message and turns pending.
+ * keeps FIFO) queues the message with that model; an idle chat gets the message and turns
+ * pending. No stranded queue: a chat at rest with queued messages (an ERROR or REQUIRES_ACTION
+ * chat holds its queue) first promotes the oldest of them, then queues the new message behind.
  */
 export async function sendChatMessage(
   input: { chatId: string; content: readonly ChatInputPart[]; modelConfigId?: string | null },
@@ -76,11 +84,12 @@ export async function sendChatMessage(
   const content = contentFromInput(input.content);
   const userId = ctx.viewer!.user.id;
   const result = await ctx.db.tx('sendChatMessage', async (t): Promise<SendResult> => {
-    const chat = await lockOwnChat(t, ctx, input.chatId);
+    let chat = await lockOwnChat(t, ctx, input.chatId);
     assertLive(chat);
     const model = await resolveModelConfig(t, input.modelConfigId ?? null, chat.last_model_config_id);
+    if (!isBusy(chat)) chat = (await promoteOldest(t, chat))?.chat ?? chat;
     const waiting = await t.queue.count(chat.id);
-    if (chat.status === 'pending' || chat.status === 'running' || waiting > 0) {
+    if (isBusy(chat) || waiting > 0) {
       if (waiting >= MAX_QUEUED) throw new QueueFullError(MAX_QUEUED);
       const queuedMessage = await t.queue.enqueue({ chatId: chat.id, content, modelConfigId: model.id, createdBy: userId });
       return { chat, message: null, queuedMessage, queued: true };
@@ -96,16 +105,49 @@ export async function sendChatMessage(
 /**
  * Rule 7 (and rule 8 when called by finishChatRun): turn a queued row into a user message with
  * its stored model, falling back to the chat's last model, then the default; the chat goes pending.
+ * `model` skips the resolution when the caller already made it.
  */
-export async function promoteQueued(t: DbTask, chat: ChatRow, queued: QueuedMessageRow): Promise<{ chat: ChatRow; message: MessageRow }> {
-  const model = await fallbackModelConfig(t, queued.model_config_id, chat.last_model_config_id);
+export async function promoteQueued(t: DbTask, chat: ChatRow, queued: QueuedMessageRow, model?: ModelConfigRow): Promise<{ chat: ChatRow; message: MessageRow }> {
+  const config = model ?? (await fallbackModelConfig(t, queued.model_config_id, chat.last_model_config_id));
   const [message] = await t.messages.insert(
     chat.id,
-    [{ role: 'user', visibility: 'both', content: queued.content as unknown[], model_config_id: model.id, created_by: queued.created_by }],
-    model.id,
+    [{ role: 'user', visibility: 'both', content: queued.content as unknown[], model_config_id: config.id, created_by: queued.created_by }],
+    config.id,
   );
   const updated = await t.chats.update(chat.id, { status: 'pending' });
   return { chat: updated, message: message! };
+}
+
+/** What promoting the oldest queued message did: promoted it, or held it and put the chat in error. */
+export interface Promotion {
+  chat: ChatRow;
+  /** The new user message; null when the queued message had to stay queued. */
+  message: MessageRow | null;
+  /** Why the queued message could not start (the chat's lastError); null when it was promoted. */
+  error: string | null;
+}
+
+/**
+ * No stranded queue, and a promotion never wedges its caller: moves the oldest queued message
+ * into the transcript (the chat goes pending). When no model config is usable for it (its own,
+ * the chat's last, the default), it stays queued and the chat goes to error with a lastError
+ * that says why, so the caller's transaction still commits. Null when the queue is empty.
+ * The caller holds the chat row lock.
+ */
+export async function promoteOldest(t: DbTask, chat: ChatRow): Promise<Promotion | null> {
+  const queued = await t.queue.oldest(chat.id);
+  if (!queued) return null;
+  let model: ModelConfigRow;
+  try {
+    model = await fallbackModelConfig(t, queued.model_config_id, chat.last_model_config_id);
+  } catch (err) {
+    if (!(err instanceof InvalidModelConfigError)) throw err;
+    const error = `The oldest queued message (${queued.id}) cannot start: no usable model config (its own, the chat's and the default are deleted, disabled or unset)`;
+    return { chat: await t.chats.update(chat.id, { status: 'error', lastError: error }), message: null, error };
+  }
+  await t.queue.take(chat.id, queued.id);
+  const promoted = await promoteQueued(t, chat, queued, model);
+  return { ...promoted, error: null };
 }
 
 export async function promoteQueuedMessage(input: { chatId: string; queuedMessageId: string }, ctx: Context): Promise<{ chat: ChatRow; message: MessageRow }> {
@@ -154,14 +196,38 @@ export async function editChatMessage(
   return result;
 }
 
-/** Stops a pending or running chat: it becomes paused and the worker's claim is dropped. */
-export async function interruptChat(input: { chatId: string }, ctx: Context): Promise<{ chat: ChatRow }> {
+/**
+ * Stops a pending or running chat the way the reference backend does: the worker's claim is
+ * dropped and the chat goes waiting, or, with messages queued, straight on to the oldest of
+ * them in the same transaction (no stranded queue).
+ */
+export async function interruptChat(input: { chatId: string }, ctx: Context): Promise<{ chat: ChatRow; promotedMessage: MessageRow | null }> {
   const result = await ctx.db.tx('interruptChat', async (t) => {
     const chat = await lockOwnChat(t, ctx, input.chatId);
-    if (chat.status !== 'pending' && chat.status !== 'running') {
+    if (!isBusy(chat)) {
       throw new ValidationError(`Only a pending or running chat can be interrupted (it is ${chat.status})`, 'chatId');
     }
-    return { chat: await t.chats.update(chat.id, { status: 'paused' }) };
+    const promotion = await promoteOldest(t, chat);
+    if (promotion) return { chat: promotion.chat, promotedMessage: promotion.message };
+    return { chat: await t.chats.update(chat.id, { status: 'waiting' }), promotedMessage: null };
+  });
+  remember(ctx, result.chat);
+  return result;
+}
+
+/**
+ * Runs a chat at rest again: with messages queued, the oldest of them is promoted (FIFO);
+ * otherwise the last turn is re-run (the chat goes pending, no message is added). Pending or
+ * running chats → ValidationError; archived → ChatArchivedError.
+ */
+export async function retryChat(input: { chatId: string }, ctx: Context): Promise<{ chat: ChatRow; promotedMessage: MessageRow | null; promotionError: string | null }> {
+  const result = await ctx.db.tx('retryChat', async (t) => {
+    const chat = await lockOwnChat(t, ctx, input.chatId);
+    assertLive(chat);
+    if (isBusy(chat)) throw new ValidationError(`The chat is already ${chat.status}`, 'chatId');
+    const promotion = await promoteOldest(t, chat);
+    if (promotion) return { chat: promotion.chat, promotedMessage: promotion.message, promotionError: promotion.error };
+    return { chat: await t.chats.update(chat.id, { status: 'pending' }), promotedMessage: null, promotionError: null };
   });
   remember(ctx, result.chat);
   return result;
@@ -187,7 +253,7 @@ export async function updateChat(
   return result;
 }
 
-/** Rule 10: archive the chat and (for a root) its whole family in one statement. Idempotent. */
+/** Rule 10: archive the chat and every sub-agent below it (for a root, its whole family) in one statement. Idempotent. */
 export async function archiveChat(input: { chatId: string }, ctx: Context): Promise<{ chat: ChatRow; chats: ChatRow[] }> {
   const result = await ctx.db.tx('archiveChat', async (t) => {
     const chat = await lockOwnChat(t, ctx, input.chatId);
@@ -198,15 +264,22 @@ export async function archiveChat(input: { chatId: string }, ctx: Context): Prom
   return result;
 }
 
-/** Rule 10: unarchive restores a root's family; a child whose parent is archived cannot be unarchived. */
+/**
+ * Rule 10: unarchive restores the chat and its sub-agents (a root: its family); a chat with an
+ * archived ancestor at any depth cannot be unarchived. Members at rest with queued messages promote the oldest (no stranded queue).
+ */
 export async function unarchiveChat(input: { chatId: string }, ctx: Context): Promise<{ chat: ChatRow; chats: ChatRow[] }> {
   const result = await ctx.db.tx('unarchiveChat', async (t) => {
     const chat = await lockOwnChat(t, ctx, input.chatId);
     if (chat.parent_chat_id) {
-      const [parent] = await t.chats.byIds([chat.parent_chat_id]);
-      if (parent?.archived) throw new ChatArchivedError(parent.id, 'The parent chat is archived; unarchive the parent instead');
+      const archivedAncestor = await t.chats.archivedAncestor(chat.id);
+      if (archivedAncestor) throw new ChatArchivedError(archivedAncestor, 'An ancestor chat is archived; unarchive it instead');
     }
     const changed = await t.chats.setFamilyArchived(chat.id, false);
+    // No stranded queue: a member at rest (not in error) with queued messages runs the oldest.
+    for (const [i, member] of changed.entries()) {
+      if (member.status === 'waiting' || member.status === 'paused') changed[i] = (await promoteOldest(t, member))?.chat ?? member;
+    }
     return { chat: changed.find((c) => c.id === chat.id) ?? chat, chats: changed };
   });
   remember(ctx, ...result.chats);

@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import type { Viewer } from '../auth/viewer.js';
 import type { Db } from '../db/index.js';
+import type { ReadRetry } from '../db/retry.js';
 import type { ChatExtrasRow, ChatRow, CostTotalsRow } from '../db/repos/chats.js';
 import type { MessageRow } from '../db/repos/messages.js';
 import type { ModelConfigRow } from '../db/repos/modelConfigs.js';
@@ -23,6 +24,20 @@ export interface Loaders {
   /** Spend of a chat and its children. */
   chatCost: DataLoader<string, CostTotalsRow>;
   message: DataLoader<string, MessageRow | null>;
+  /**
+   * The user-visible transcript page of each chat for one set of page arguments (every chat of a
+   * list asks with the same field arguments): one statement per batch of chats.
+   */
+  messagePage(direction: 'forward' | 'backward', cursor: string | null, limit: number): DataLoader<string, MessageRow[]>;
+  /** The prompt view of each chat: one statement per batch of chats. */
+  promptMessages: DataLoader<string, MessageRow[]>;
+}
+
+/** Groups batch rows by key, in key order; a key without rows gets an empty list. */
+export function groupByKey<K, V>(keys: readonly K[], rows: V[], keyOf: (row: V) => K): V[][] {
+  const groups = new Map<K, V[]>(keys.map((key) => [key, []]));
+  for (const row of rows) groups.get(keyOf(row))?.push(row);
+  return keys.map((key) => groups.get(key)!);
 }
 
 /** Reorders batch results into key order (DataLoader's contract), filling gaps with `missing`. */
@@ -34,6 +49,11 @@ export function byKey<K, V, M = V>(keys: readonly K[], rows: V[], keyOf: (row: V
 /** Whether `viewer` may read a chat: its owner, an admin, or a worker that runs chats. */
 export function canRead(viewer: Viewer | null, chat: Pick<ChatRow, 'owner_id'>): boolean {
   return viewer !== null && (chat.owner_id === viewer.user.id || viewer.isAdmin || viewer.isWorker);
+}
+
+/** Whether `viewer` may read model-only messages (prompt scaffolding, summaries): workers and admins, never plain users. */
+export function seesModelOnly(viewer: Viewer | null): boolean {
+  return viewer !== null && (viewer.isAdmin || viewer.isWorker);
 }
 
 const EMPTY_EXTRAS = (id: string): ChatExtrasRow => ({
@@ -52,35 +72,57 @@ const EMPTY_EXTRAS = (id: string): ChatExtrasRow => ({
 export const validUuids = (ids: readonly string[]) => ids.filter(isUuid);
 const validRowIds = (ids: readonly string[]) => ids.filter(isRowId);
 
-export function createLoaders(db: Db, viewer: Viewer | null): Loaders {
+/**
+ * Loaders for one request (or one subscription event). Every batch is an idempotent read, so
+ * `retry` runs it again on a connection fault (bounded; see src/db/retry.ts).
+ */
+export function createLoaders(db: Db, viewer: Viewer | null, retry: ReadRetry = (read) => read()): Loaders {
   const user = new DataLoader<string, UserRow | null>(async (ids) => {
-    const rows = await db.users.byIds(validUuids(ids));
+    const rows = await retry(() => db.users.byIds(validUuids(ids)));
     return byKey(ids, rows, (r) => r.id, () => null);
   });
   if (viewer) user.prime(viewer.user.id, viewer.user);
   const modelConfig = new DataLoader<string, ModelConfigRow | null>(async (ids) => {
-    const rows = await db.modelConfigs.byIds(validUuids(ids));
+    const rows = await retry(() => db.modelConfigs.byIds(validUuids(ids)));
     return byKey(ids, rows, (r) => r.id, () => null);
   });
   const chat = new DataLoader<string, ChatRow | null>(async (ids) => {
-    const rows = await db.chats.byIds(validUuids(ids));
+    const rows = await retry(() => db.chats.byIds(validUuids(ids)));
     return byKey(ids, rows, (r) => r.id, () => null).map((row) => (row && canRead(viewer, row) ? row : null));
   });
   const chatExtras = new DataLoader<string, ChatExtrasRow>(async (ids) => {
-    const rows = await db.chats.extras(ids);
+    const rows = await retry(() => db.chats.extras(ids));
     // Children arrive with their parent: prime the chat loader so they cost no extra statement.
     for (const row of rows) for (const child of row.children) chat.prime(child.id, canRead(viewer, child) ? child : null);
     return byKey(ids, rows, (r) => r.id, EMPTY_EXTRAS);
   });
   const chatCost = new DataLoader<string, CostTotalsRow>(async (ids) => {
-    const rows = await db.chats.costTotals(ids);
+    const rows = await retry(() => db.chats.costTotals(ids));
     return byKey(ids, rows, (r) => r.id, (id) => {
       throw new Error(`cost totals missing for ${id}`);
     });
   });
   const message = new DataLoader<string, MessageRow | null>(async (ids) => {
-    const rows = await db.messages.byIds(validRowIds(ids));
+    const rows = await retry(() => db.messages.byIds(validRowIds(ids)));
     return byKey(ids, rows, (r) => r.id, () => null);
   });
-  return { user, modelConfig, chat, chatExtras, chatCost, message };
+  const pageLoaders = new Map<string, DataLoader<string, MessageRow[]>>();
+  const messagePage = (direction: 'forward' | 'backward', cursor: string | null, limit: number) => {
+    const signature = `${direction}:${cursor ?? ''}:${limit}`;
+    let loader = pageLoaders.get(signature);
+    if (!loader) {
+      loader = new DataLoader<string, MessageRow[]>(async (ids) => {
+        const rows = await db.messages.pages(validUuids(ids), direction, cursor, limit);
+        for (const row of rows) message.prime(row.id, row);
+        return groupByKey(ids, rows, (r) => r.chat_id);
+      });
+      pageLoaders.set(signature, loader);
+    }
+    return loader;
+  };
+  const promptMessages = new DataLoader<string, MessageRow[]>(async (ids) => {
+    const rows = await db.messages.prompts(validUuids(ids));
+    return groupByKey(ids, rows, (r) => r.chat_id);
+  });
+  return { user, modelConfig, chat, chatExtras, chatCost, message, messagePage, promptMessages };
 }

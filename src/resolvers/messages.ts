@@ -4,6 +4,7 @@ import type { MessageRow } from '../db/repos/messages.js';
 import { parseContent, type MessagePart } from './content.js';
 import { ValidationError } from './errors.js';
 import { isRowId } from './ids.js';
+import { seesModelOnly } from './loaders.js';
 import { decodeCursor, encodeCursor, pageRequest, toConnection, type PageArgs, type PageResult } from './pagination.js';
 
 const CURSOR_KIND = 'msg';
@@ -18,19 +19,19 @@ function parseMessageCursor(cursor: string, arg: string): string {
   return id;
 }
 
-/** The chat's user-visible transcript, by id, keyset-paginated in both directions. */
+/** The chat's user-visible transcript, by id, keyset-paginated in both directions; batched across a page of chats. */
 export async function chatMessages(chat: ChatRow, args: PageArgs, ctx: Context): Promise<PageResult<MessageRow>> {
   const request = pageRequest(args, parseMessageCursor);
-  const rows = await ctx.db.messages.page(chat.id, request.direction, request.cursor, request.limit + 1);
-  for (const row of rows) ctx.loaders.message.prime(row.id, row);
+  const rows = await ctx.loaders.messagePage(request.direction, request.cursor, request.limit + 1).load(chat.id);
   return toConnection(request, rows, messageCursor);
 }
 
-/** A message by database id, if its chat is visible to the viewer. */
+/** A message by database id, if its chat is visible to the viewer (model-only ones: workers and admins only). */
 export async function message(args: { id: string }, ctx: Context): Promise<MessageRow | null> {
   if (!isRowId(args.id)) return null;
   const row = await ctx.loaders.message.load(args.id);
   if (!row || row.deleted) return null;
+  if (row.visibility === 'model' && !seesModelOnly(ctx.viewer)) return null;
   return (await ctx.loaders.chat.load(row.chat_id)) ? row : null;
 }
 
@@ -62,7 +63,7 @@ export function usage(m: MessageRow): Usage | null {
   return Object.values(u).every((v) => v === null) ? null : u;
 }
 
-/** Rule 13: what the worker sends to the model (worker/admin scope is enforced on the field). */
+/** Rule 13: what the worker sends to the model (worker/admin scope is enforced on the field); batched across a page of chats. */
 export function promptMessages(chat: ChatRow, ctx: Context): Promise<MessageRow[]> {
-  return ctx.db.messages.prompt(chat.id);
+  return ctx.loaders.promptMessages.load(chat.id);
 }

@@ -25,13 +25,22 @@ export interface TokenPrices {
 
 const MAX_BIGINT = new Exact('9223372036854775807');
 
+/** A cost that does not fit the signed 64-bit micro-USD column; callers turn it into a ValidationError. */
+export class CostOutOfRangeError extends RangeError {
+  constructor() {
+    super('the message cost exceeds a signed 64-bit integer of micro-USD');
+  }
+}
+
 /**
  * Rule 15: the cost of one message in whole micro-USD (a decimal string), or null when it
  * cannot be priced. Prices are per 1M tokens, so tokens × price is already micro-USD; the four
  * products are summed exactly and rounded up once. Reasoning tokens are part of output tokens
- * and are not billed again. A token class the message used (count > 0) whose price is null
- * makes the whole cost null (unpriced), while a price of 0 is free; a message that reports no
- * usage at all, or has no model, is unpriced too.
+ * and are not billed again. Missing prices follow the reference backend: a model with at least
+ * one price counts a token class without a price as 0, while a model with no price at all is
+ * unpriced (null), whatever the usage, even zero tokens. A price of 0 is free. A message that
+ * reports no usage at all, or has no model, is unpriced too. Throws CostOutOfRangeError when
+ * the sum does not fit the column.
  */
 export function messageCostMicros(usage: TokenUsage | null, prices: TokenPrices | null): string | null {
   if (usage === null || prices === null) return null;
@@ -41,16 +50,14 @@ export function messageCostMicros(usage: TokenUsage | null, prices: TokenPrices 
     [usage.cacheReadTokens, prices.cache_read_price],
     [usage.cacheCreationTokens, prices.cache_write_price],
   ];
+  if (classes.every(([, price]) => price === null)) return null;
   if (classes.every(([tokens]) => tokens == null)) return null;
   let sum = new Exact(0);
   for (const [tokens, price] of classes) {
-    if (tokens == null) continue;
-    const count = new Exact(tokens.toString());
-    if (count.isZero()) continue;
-    if (price === null) return null;
-    sum = sum.plus(count.times(price));
+    if (tokens == null || price === null) continue;
+    sum = sum.plus(new Exact(tokens.toString()).times(price));
   }
   const micros = sum.toDecimalPlaces(0, Decimal.ROUND_CEIL);
-  if (micros.greaterThan(MAX_BIGINT)) throw new RangeError('message cost exceeds a 64-bit integer of micro-USD');
+  if (micros.greaterThan(MAX_BIGINT)) throw new CostOutOfRangeError();
   return micros.toFixed(0);
 }

@@ -5,8 +5,8 @@ import type { MessageRole, MessageRow, MessageVisibility, NewMessage } from '../
 import type { ModelConfigRow } from '../db/repos/modelConfigs.js';
 import { ContentError, parseContent } from './content.js';
 import { ForbiddenError, InvalidModelConfigError, NotFoundError, ValidationError } from './errors.js';
-import { promoteQueued, remember } from './lifecycle.js';
-import { messageCostMicros } from './pricing.js';
+import { promoteOldest, remember } from './lifecycle.js';
+import { CostOutOfRangeError, messageCostMicros } from './pricing.js';
 
 /** acquireChats takes at most this many chats per call. */
 export const MAX_ACQUIRE = 10;
@@ -21,6 +21,11 @@ export const MAX_MESSAGE_BYTES = 512 * 1024;
 /** A longer lastError is rejected rather than cut, so the worker learns of it. */
 export const MAX_LAST_ERROR_LENGTH = 10_000;
 const MAX_WORKER_ID_LENGTH = 200;
+/**
+ * Every usage count (and runtimeMs) is at most 10^12: far above any real turn, and small enough
+ * that sums over millions of messages and costs at any accepted price stay exact.
+ */
+export const MAX_USAGE_COUNT = 1_000_000_000_000n;
 
 function workerIdFromInput(workerId: string): string {
   const id = workerId.trim();
@@ -113,13 +118,16 @@ function checkMessage(m: AppendMessageInput, i: number): NewMessage {
   if (bytes > MAX_MESSAGE_BYTES) throw new ValidationError(`${where}.parts: ${bytes} bytes; the limit is ${MAX_MESSAGE_BYTES}`, `${where}.parts`);
   const u = m.usage ?? {};
   for (const [key, value] of Object.entries(u)) {
-    if (typeof value === 'bigint' && value < 0n) throw new ValidationError(`${where}.usage.${key} must not be negative`, `${where}.usage.${key}`);
+    if (typeof value !== 'bigint') continue;
+    if (value < 0n) throw new ValidationError(`${where}.usage.${key} must not be negative`, `${where}.usage.${key}`);
+    if (value > MAX_USAGE_COUNT) throw new ValidationError(`${where}.usage.${key} must be at most 10^12`, `${where}.usage.${key}`);
   }
   // Reasoning is part of output (rule 15): a larger count means the worker reported them apart.
   if (u.reasoningTokens != null && u.outputTokens != null && u.reasoningTokens > u.outputTokens) {
     throw new ValidationError(`${where}.usage.reasoningTokens must be included in outputTokens`, `${where}.usage.reasoningTokens`);
   }
   if (m.runtimeMs != null && m.runtimeMs < 0n) throw new ValidationError(`${where}.runtimeMs must not be negative`, `${where}.runtimeMs`);
+  if (m.runtimeMs != null && m.runtimeMs > MAX_USAGE_COUNT) throw new ValidationError(`${where}.runtimeMs must be at most 10^12`, `${where}.runtimeMs`);
   return {
     role: m.role,
     visibility: m.visibility ?? 'both',
@@ -157,11 +165,16 @@ export async function appendChatMessages(
     const chat = await lockOwnedRun(t, input.chatId, workerId);
     for (const row of rows) if (row.role === 'assistant') row.model_config_id ??= chat.last_model_config_id;
     const configs = await modelsOf(t, rows);
-    for (const row of rows) {
-      if (row.role !== 'assistant') continue;
+    rows.forEach((row, i) => {
+      if (row.role !== 'assistant') return;
       const usage = { inputTokens: row.input_tokens, outputTokens: row.output_tokens, cacheReadTokens: row.cache_read_tokens, cacheCreationTokens: row.cache_creation_tokens };
-      row.total_cost_micros = messageCostMicros(usage, configs.get(row.model_config_id!) ?? null);
-    }
+      try {
+        row.total_cost_micros = messageCostMicros(usage, configs.get(row.model_config_id!) ?? null);
+      } catch (err) {
+        if (err instanceof CostOutOfRangeError) throw new ValidationError(`messages[${i}].usage: ${err.message}`, `messages[${i}].usage`);
+        throw err;
+      }
+    });
     const turnModel = rows.findLast((r) => r.model_config_id !== null)?.model_config_id ?? null;
     const messages = await t.messages.insert(chat.id, rows, turnModel);
     // The insert statement moved the chat's model only if it differed; only then is the locked row stale.
@@ -192,14 +205,18 @@ export interface FinishResult {
   chat: ChatRow;
   finished: boolean;
   promotedMessage: MessageRow | null;
+  /** Why the oldest queued message could not be promoted (it stays queued, the chat is ERROR). */
+  promotionError: string | null;
 }
 
 /**
  * Ends the worker's run. A finish from a worker that no longer owns the chat (another
  * worker_id, or the chat is not running) changes nothing and answers `finished: false` with
- * the chat as it is, so a retried or late finish is harmless. ERROR stores lastError (rule 9).
- * WAITING on a live chat promotes the oldest queued message in the same transaction (rule 8):
- * the chat then goes straight to PENDING, without passing through WAITING.
+ * the chat as it is, so a retried or late finish is harmless. ERROR stores lastError (rule 9)
+ * and holds the queue until the user acts. WAITING on a live chat promotes the oldest queued
+ * message in the same transaction (rule 8): the chat then goes straight to PENDING, without
+ * passing through WAITING. A finish never wedges: when no model config is usable for that
+ * message it stays queued, the chat goes ERROR saying why, and the finish still commits.
  */
 export async function finishChatRun(
   input: { chatId: string; workerId: string; status: ChatStatus; lastError?: string | null },
@@ -217,15 +234,12 @@ export async function finishChatRun(
   const result = await ctx.db.tx('finishChatRun', async (t): Promise<FinishResult> => {
     const chat = await t.chats.lock(input.chatId);
     if (!chat) throw new NotFoundError('Chat not found', input.chatId);
-    if (!ownsRun(chat, workerId)) return { chat, finished: false, promotedMessage: null };
+    if (!ownsRun(chat, workerId)) return { chat, finished: false, promotedMessage: null, promotionError: null };
     if (input.status === 'waiting' && !chat.archived) {
-      const queued = await t.queue.takeOldest(chat.id);
-      if (queued) {
-        const promoted = await promoteQueued(t, chat, queued);
-        return { chat: promoted.chat, finished: true, promotedMessage: promoted.message };
-      }
+      const promotion = await promoteOldest(t, chat);
+      if (promotion) return { chat: promotion.chat, finished: true, promotedMessage: promotion.message, promotionError: promotion.error };
     }
-    return { chat: await t.chats.update(chat.id, { status: input.status, lastError }), finished: true, promotedMessage: null };
+    return { chat: await t.chats.update(chat.id, { status: input.status, lastError }), finished: true, promotedMessage: null, promotionError: null };
   });
   remember(ctx, result.chat);
   return result;

@@ -2,12 +2,13 @@ import type { Viewer } from '../auth/viewer.js';
 import type { Context } from '../context.js';
 import { EventCursorExpiredError, InvalidEventCursorError } from '../events/cursor.js';
 import {
-  EventHubClosedError, EventStreamNotReadyError, EventSubscriberOverflowError,
+  EventHubClosedError, EventStreamInterruptedError, EventStreamNotReadyError, EventSubscriberOverflowError,
   type EventSubscription, type HubEvent,
 } from '../events/hub.js';
 import type { EventFilter, EventKind, EventRow } from '../events/log.js';
 import type { EventData } from '../events/payload.js';
 import type { MessageRow } from '../db/repos/messages.js';
+import { readRetry } from '../db/retry.js';
 import { EventStreamError, ForbiddenError, NotFoundError, ValidationError } from './errors.js';
 import { canRead, createLoaders } from './loaders.js';
 
@@ -95,6 +96,8 @@ export interface StreamEvent<K extends string> {
   cursor: string;
   kind: K;
   occurredAt: Date;
+  /** The chat's version after the change (null for model-config events). */
+  version: string | null;
   data: EventData;
 }
 
@@ -110,7 +113,8 @@ export type StreamItem<K extends string> = StreamEvent<K> | StreamFailure;
 function streamError(err: unknown): unknown {
   if (err instanceof InvalidEventCursorError) return new ValidationError(err.message, 'after');
   if (err instanceof EventCursorExpiredError) return new EventStreamError('CURSOR_EXPIRED', err.message);
-  if (err instanceof EventSubscriberOverflowError) return new EventStreamError('SUBSCRIPTION_OVERFLOW', err.message);
+  if (err instanceof EventSubscriberOverflowError) return new EventStreamError('SUBSCRIPTION_OVERFLOW', err.message, err.cursor);
+  if (err instanceof EventStreamInterruptedError) return new EventStreamError('STREAM_INTERRUPTED', err.message, err.cursor);
   if (err instanceof EventStreamNotReadyError) return new EventStreamError('UNAVAILABLE', err.message);
   if (err instanceof EventHubClosedError) return new EventStreamError('UNAVAILABLE', 'Server shutting down; reconnect and resubscribe with after: the last cursor you received');
   return err;
@@ -185,7 +189,7 @@ async function open<K extends string>(ctx: Context, options: OpenOptions<K>): Pr
     throw streamError(err);
   }
   return new StreamIterator<K>(sub, ({ cursor, event, data }) =>
-    options.deliverable(data) ? { cursor, kind: options.kind(event)!, occurredAt: event.occurred_at, data } : null,
+    options.deliverable(data) ? { cursor, kind: options.kind(event)!, occurredAt: event.occurred_at, version: event.version, data } : null,
   );
 }
 
@@ -250,7 +254,8 @@ export function modelConfigChanged(args: { after?: string | null }, ctx: Context
  */
 export function deliver<K extends string>(item: StreamItem<K>, ctx: Context): StreamEvent<K> {
   if ('failure' in item) throw item.failure;
-  const loaders = createLoaders(ctx.db, ctx.viewer);
+  // Nested fields read with the stream's outage budget: a fault while resolving delays the event.
+  const loaders = createLoaders(ctx.db, ctx.viewer, readRetry(ctx.config.eventOutageSeconds * 1000));
   const { chat, message, modelConfig } = item.data;
   if (chat) loaders.chat.prime(chat.id, canRead(ctx.viewer, chat) ? chat : null);
   if (message) loaders.message.prime(message.id, message);

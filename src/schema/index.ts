@@ -16,6 +16,7 @@ import './types/NotFoundError.js';
 import './types/QueueFullError.js';
 import './types/ValidationError.js';
 import './types/ChatPayload.js';
+import './types/RetryChatPayload.js';
 import './types/ChatFamilyPayload.js';
 import './types/ChatMessagePayload.js';
 import './types/SendChatMessagePayload.js';

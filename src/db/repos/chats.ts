@@ -25,6 +25,8 @@ export interface ChatRow {
   created_at: Date;
   updated_at: Date;
   updated_us: string;
+  /** Increases with every change to the chat's state, queue or diff status (bigint, so a string). */
+  version: string;
 }
 
 /** A row of `chat_diff_statuses`. */
@@ -123,6 +125,8 @@ const queries = {
   costTotals: sql('chats/cost_totals.sql'),
   acquire: sql('chats/acquire.sql'),
   reclaimStale: sql('chats/reclaim_stale.sql'),
+  setFamilyArchived: sql('chats/set_family_archived.sql'),
+  archivedAncestor: sql('chats/archived_ancestor.sql'),
 };
 
 // The dashboard's batch statements have a fixed shape: prepared, they are planned once per connection.
@@ -202,18 +206,17 @@ export class ChatsRepository {
   }
 
   /**
-   * Archives or unarchives a whole family in one statement (rule 10): archived members that
-   * were pending or running become waiting.
+   * Archives or unarchives a chat and every sub-agent below it, at any depth, in one statement
+   * (rule 10): archived members that were pending or running become waiting. For a root that is
+   * the whole family.
    */
-  setFamilyArchived(rootId: string, archived: boolean): Promise<ChatRow[]> {
-    return this.db.any(
-      `UPDATE chats SET archived = $2, updated_at = now(),
-         status = CASE WHEN $2 AND status IN ('pending', 'running') THEN 'waiting'::chat_status ELSE status END,
-         worker_id = CASE WHEN $2 AND status IN ('pending', 'running') THEN NULL ELSE worker_id END
-       WHERE (id = $1 OR root_chat_id = $1) AND archived IS DISTINCT FROM $2
-       RETURNING *, (extract(epoch FROM updated_at) * 1000000)::bigint::text AS updated_us`,
-      [rootId, archived],
-    );
+  setFamilyArchived(id: string, archived: boolean): Promise<ChatRow[]> {
+    return this.db.any(queries.setFamilyArchived, { id, archived });
+  }
+
+  /** The id of an archived ancestor of the chat (parent chain walked up, cycle-safe), or null. */
+  async archivedAncestor(id: string): Promise<string | null> {
+    return (await this.db.oneOrNone<{ id: string }>(queries.archivedAncestor, { id }))?.id ?? null;
   }
 
   /**

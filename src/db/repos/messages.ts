@@ -49,7 +49,7 @@ export interface NewMessage {
 
 const queries = {
   insert: sql('chat_messages/insert.sql'),
-  page: sql('chat_messages/page.sql'),
+  pages: sql('chat_messages/pages.sql'),
   prompt: sql('chat_messages/prompt.sql'),
 };
 
@@ -76,14 +76,17 @@ export class MessagesRepository {
     return this.db.any('SELECT * FROM chat_messages WHERE id = ANY($1::bigint[])', [ids]);
   }
 
-  /** A keyset page of the user-visible, live messages of a chat, by id (ascending; backward = descending). */
-  page(chatId: string, direction: 'forward' | 'backward', cursor: string | null, limit: number): Promise<MessageRow[]> {
+  /**
+   * A keyset page of the user-visible, live messages of each chat, by id (ascending; backward =
+   * descending), in one statement for the whole batch; rows come grouped by chat.
+   */
+  pages(chatIds: readonly string[], direction: 'forward' | 'backward', cursor: string | null, limit: number): Promise<MessageRow[]> {
     const keyset = cursor ? this.pgp.as.format(direction === 'forward' ? 'm.id > $1::bigint' : 'm.id < $1::bigint', [cursor]) : 'true';
-    return this.db.any(queries.page, { chatId, keyset, order: direction === 'forward' ? 'm.id ASC' : 'm.id DESC', limit });
+    return this.db.any(queries.pages, { chatIds, keyset, order: direction === 'forward' ? 'm.id ASC' : 'm.id DESC', limit });
   }
 
-  /** The compaction-aware prompt view of a chat (DESIGN rule 13). */
-  prompt(chatId: string): Promise<MessageRow[]> {
-    return this.db.any(queries.prompt, { chatId });
+  /** The compaction-aware prompt view (DESIGN rule 13) of each chat, in one statement; rows come grouped by chat, by id. */
+  prompts(chatIds: readonly string[]): Promise<MessageRow[]> {
+    return this.db.any(queries.prompt, { chatIds });
   }
 }

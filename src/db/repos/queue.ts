@@ -22,14 +22,9 @@ export class QueueRepository {
     return this.db.oneOrNone('DELETE FROM chat_queued_messages WHERE chat_id = $1 AND id = $2 RETURNING *', [chatId, id]);
   }
 
-  /** Removes and returns the oldest queued message (FIFO), or null when the queue is empty. */
-  takeOldest(chatId: string): Promise<QueuedMessageRow | null> {
-    return this.db.oneOrNone(
-      `DELETE FROM chat_queued_messages WHERE id = (
-         SELECT id FROM chat_queued_messages WHERE chat_id = $1 ORDER BY id LIMIT 1)
-       RETURNING *`,
-      [chatId],
-    );
+  /** The oldest queued message (next in FIFO order), or null when the queue is empty. */
+  oldest(chatId: string): Promise<QueuedMessageRow | null> {
+    return this.db.oneOrNone('SELECT * FROM chat_queued_messages WHERE chat_id = $1 ORDER BY id LIMIT 1', [chatId]);
   }
 
   async clear(chatId: string): Promise<number> {

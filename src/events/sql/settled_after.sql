@@ -22,7 +22,7 @@ WITH snap AS MATERIALIZED (
                    LIMIT 1), false) AS unsettled
 )
 SELECT p.seq::text AS seq, p.xid::text AS xid, p.kind, p.chat_id, p.owner_id, p.model_config_id,
-       p.message_id::text AS message_id, p.data, p.occurred_at,
+       p.message_id::text AS message_id, p.version::text AS version, p.data, p.occurred_at,
        f.unsettled, w.xid::text AS pruned_xid, w.seq::text AS pruned_seq
 FROM flags f
 LEFT JOIN chat_events_pruned w ON true

@@ -26,6 +26,11 @@ builder.node(Chat, {
     workspaceId: t.exposeString('workspace_id', { nullable: true }),
     createdAt: t.expose('created_at', { type: 'DateTime' }),
     updatedAt: t.expose('updated_at', { type: 'DateTime' }),
+    version: t.field({
+      type: 'BigInt',
+      description: "Increases with every change to the chat's state, queue or diff status (never with a message): keep the highest you have seen and ignore anything older.",
+      resolve: (chat) => chat.version,
+    }),
     owner: t.field({ type: User, resolve: async (chat, _args, ctx) => (await user(chat.owner_id, ctx))! }),
     parent: t.field({ type: Chat, nullable: true, description: 'The chat that spawned this sub-agent.', resolve: (chat, _args, ctx) => chats.parent(chat, ctx) }),
     root: t.field({ type: Chat, nullable: true, description: 'The root of the family (null for a root).', resolve: (chat, _args, ctx) => chats.root(chat, ctx) }),

@@ -55,8 +55,12 @@ builder.objectFields(Chat, (t) => ({
   ),
   promptMessages: t.field({
     type: [ChatMessage],
+    // Items are nullable so an unreadable message (unknown content version) is an error on that
+    // item only, as in `messages`, instead of nulling the whole chat.
+    nullable: { list: false, items: true },
     authScopes: { worker: true, admin: true },
-    description: 'Worker/admin: what the model is sent (system messages, the newest summary and what follows it).',
+    description:
+      'Worker/admin: what the model is sent (system messages, the newest summary and what follows it). An unreadable message is null with an UNREADABLE_CONTENT error at its path.',
     resolve: (chat, _args, ctx) => messages.promptMessages(chat, ctx),
   }),
 }));

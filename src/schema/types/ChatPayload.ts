@@ -36,7 +36,7 @@ const chatId = (input: { chatId: string | number }) => decodeId(String(input.cha
 builder.mutationFields((t) => ({
   interruptChat: t.field({
     type: ChatPayload,
-    description: 'Stop a pending or running chat (it becomes PAUSED).',
+    description: 'Stop a pending or running chat: it goes WAITING, or with messages queued straight on to the oldest (PENDING).',
     errors: mutationErrors('interruptChat'),
     args: { input: t.arg({ type: InterruptChatInput, required: true }) },
     resolve: (_root, { input }, ctx) => lifecycle.interruptChat({ chatId: chatId(input) }, ctx),

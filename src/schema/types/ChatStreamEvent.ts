@@ -30,6 +30,11 @@ export const ChatStreamEvent = builder.objectRef<StreamEvent<ChatStreamKind>>('C
     message: t.field({ type: ChatMessage, nullable: true, description: 'MESSAGE and MESSAGE_DELETED only.', resolve: (e) => e.data.message }),
     queuedMessages: t.field({ type: [ChatQueuedMessage], nullable: true, description: 'QUEUE_UPDATE only.', resolve: (e) => e.data.queued }),
     occurredAt: t.expose('occurredAt', { type: 'DateTime', description: 'When the change was written.' }),
+    version: t.field({
+      type: 'BigInt',
+      description: "The chat's version after this change (message events: the chat's version when the message was written). Ignore an event whose version is below the highest you hold for the chat.",
+      resolve: (e) => e.version!,
+    }),
   }),
 });
 

@@ -25,6 +25,11 @@ export const ChatWatchEvent = builder.objectRef<StreamEvent<ChatWatchKind>>('Cha
     kind: t.field({ type: ChatWatchEventKind, resolve: (e) => e.kind }),
     chat: t.field({ type: Chat, resolve: (e) => e.data.chat! }),
     occurredAt: t.expose('occurredAt', { type: 'DateTime', description: 'When the change was written.' }),
+    version: t.field({
+      type: 'BigInt',
+      description: "The chat's version after this change (message events: the chat's version when the message was written). Ignore an event whose version is below the highest you hold for the chat.",
+      resolve: (e) => e.version!,
+    }),
   }),
 });
 

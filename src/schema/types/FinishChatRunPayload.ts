@@ -20,6 +20,11 @@ export const FinishChatRunPayload = builder.objectRef<FinishResult>('FinishChatR
       description: 'Finishing as WAITING promotes the oldest queued message (the chat goes PENDING again).',
       resolve: (p) => p.promotedMessage,
     }),
+    promotionError: t.exposeString('promotionError', {
+      nullable: true,
+      description:
+        'Set when the oldest queued message could not start (no usable model config): it stays queued and the chat went ERROR with this lastError; the finish still applied.',
+    }),
   }),
 });
 

@@ -1,11 +1,14 @@
--- Prompt view (rule 13): uncompressed system messages, the newest compressed summary, and every uncompressed message after it.
+-- Prompt view (rule 13) of a batch of chats in one statement: uncompressed system messages, the newest compressed summary, and every uncompressed message after it.
 WITH summary AS (
-  SELECT max(id) AS id FROM chat_messages
-  WHERE chat_id = ${chatId} AND compressed AND role = 'user' AND visibility <> 'user' AND NOT deleted
+  SELECT k.chat_id,
+         (SELECT max(s.id) FROM chat_messages s
+          WHERE s.chat_id = k.chat_id AND s.compressed AND s.role = 'user' AND s.visibility <> 'user' AND NOT s.deleted) AS id
+  FROM unnest(${chatIds}::uuid[]) AS k(chat_id)
 )
-SELECT m.* FROM chat_messages m, summary s
-WHERE m.chat_id = ${chatId} AND NOT m.deleted AND m.visibility <> 'user'
+SELECT m.* FROM summary s
+JOIN chat_messages m ON m.chat_id = s.chat_id
+WHERE NOT m.deleted AND m.visibility <> 'user'
   AND ((m.role = 'system' AND NOT m.compressed)
        OR m.id = s.id
        OR (NOT m.compressed AND m.id > COALESCE(s.id, 0)))
-ORDER BY m.id
+ORDER BY m.chat_id, m.id

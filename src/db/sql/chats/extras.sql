@@ -1,4 +1,5 @@
 -- Dashboard data for a batch of chats in one round trip: diff status, queue, children, last turn, unread.
+-- The last turn and the unread flag only look at messages users can see (no model-only content).
 -- Ids and timestamps inside jsonb are texts (bigint ids would lose precision as JSON numbers).
 SELECT c.id,
   (SELECT to_jsonb(d) FROM chat_diff_statuses d WHERE d.chat_id = c.id) AS diff_status,
@@ -23,7 +24,7 @@ FROM chats c
 LEFT JOIN LATERAL (
   SELECT m.content, m.content_version, (m.content_version = 1 AND jsonb_typeof(m.content) = 'array') AS version1
   FROM chat_messages m
-  WHERE m.chat_id = c.id AND m.role = 'assistant' AND NOT m.deleted
+  WHERE m.chat_id = c.id AND m.role = 'assistant' AND NOT m.deleted AND m.visibility <> 'model'
   ORDER BY m.id DESC LIMIT 1
 ) la ON true
 WHERE c.id = ANY(${ids}::uuid[])

@@ -1,0 +1,37 @@
+/**
+ * Every `extensions.code` and WebSocket close code chatgraph sends, in one place (the client
+ * side of each is documented in docs/subscriptions.md and README.md).
+ */
+
+/** `extensions.code` values of GraphQL errors. */
+export const ERROR_CODES = {
+  BAD_USER_INPUT: 'BAD_USER_INPUT',
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  FORBIDDEN: 'FORBIDDEN',
+  NOT_FOUND: 'NOT_FOUND',
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  TOO_MANY_SUBSCRIPTIONS: 'TOO_MANY_SUBSCRIPTIONS',
+  /** The database is unreachable right now; retry the request (HTTP status 503). */
+  DATABASE_UNAVAILABLE: 'DATABASE_UNAVAILABLE',
+  /** The stream is not available right now (starting, shutting down): resubscribe with your last cursor. */
+  UNAVAILABLE: 'UNAVAILABLE',
+  /** The database was unreachable longer than the outage bound; `extensions.cursor` is the last event delivered. */
+  STREAM_INTERRUPTED: 'STREAM_INTERRUPTED',
+  CURSOR_EXPIRED: 'CURSOR_EXPIRED',
+  SUBSCRIPTION_OVERFLOW: 'SUBSCRIPTION_OVERFLOW',
+  INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+} as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];
+
+/** WebSocket close codes the server uses (graphql-ws's own protocol codes 4400/4401/4403… are its own). */
+export const CLOSE_CODES = {
+  /** Server shutting down: reconnect (to another replica) and resubscribe with your cursors. */
+  GOING_AWAY: 1001,
+  /** The socket stopped draining and its buffered bytes passed the bound: reconnect and resubscribe with your cursors. */
+  SLOW_CONSUMER: 4008,
+  /** graphql-ws: Forbidden (missing or bad token at connection_init). */
+  FORBIDDEN: 4403,
+  /** The database is unreachable while connecting: retry later. */
+  TRY_AGAIN_LATER: 1013,
+} as const;
