@@ -19,6 +19,7 @@ export const QueuedFields = graphql(`
 export const ChatListFields = graphql(`
   fragment ChatListFields on Chat {
     id
+    version
     title
     status
     archived
@@ -35,6 +36,7 @@ export const ChatListFields = graphql(`
 export const ChatSummaryFields = graphql(`
   fragment ChatSummaryFields on Chat {
     id
+    version
     title
     status
     archived
@@ -163,6 +165,7 @@ export const ChatWatchSubscription = graphql(`
     chatWatch(after: $after) {
       cursor
       kind
+      version
       occurredAt
       chat { ...ChatListFields children { ...ChatListFields } }
     }
@@ -174,6 +177,7 @@ export const ChatEventsSubscription = graphql(`
     chatEvents(chatId: $chatId, after: $after) {
       cursor
       kind
+      version
       occurredAt
       chat { ...ChatSummaryFields }
       message { ...MessageFields }

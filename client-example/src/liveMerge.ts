@@ -11,10 +11,12 @@ import type { FragmentOf, ResultOf } from './graphql.js';
  * 1. Duplicates: an event whose cursor this stream already processed is dropped (a replay after
  *    a reconnect can overlap what arrived just before the socket closed).
  * 2. Stale guard: every Chat that passes through the client (queries, mutations, events) leaves
- *    its freshness behind: `version` when the API has it, otherwise `updatedAt`. An event whose
- *    chat is older than what the client already holds changes nothing (a mutation answered
- *    after the event was loaded, say). Messages are ordered by id, not by the chat's
- *    freshness, so a message is appended even when the chat snapshot beside it is old.
+ *    its version behind (`updatedAt` where a result has no version). An event whose version is
+ *    lower than the one the client holds changes nothing: the client already has newer state
+ *    (a query or mutation answered after the event was written, say). The event's own
+ *    `version` counts, not its chat snapshot's: the snapshot is loaded when the event is
+ *    delivered and may be newer than the change the event is about. Messages are ordered by
+ *    id, not by version, so a message is appended whatever the version beside it.
  * 3. By kind: an event changes only the fields its kind is about (a status event the status, a
  *    diff event the PR card, a model event the model), whatever else its chat snapshot holds.
  * 4. Lists: CREATED (also sent for an unarchive) puts a chat into the loaded chat lists or under
@@ -76,7 +78,12 @@ export function isOlder(incoming: Freshness, known: Freshness): boolean {
   return incoming.updatedAt < known.updatedAt;
 }
 
-type AnyEvent = { cursor: string; kind: string; chat: { id: string; updatedAt: string; version?: unknown; [field: string]: unknown } };
+type AnyEvent = { cursor: string; kind: string; version?: unknown; chat: { id: string; updatedAt: string; version?: unknown; [field: string]: unknown } };
+
+/** How fresh the change an event is about is: the event's version (the chat's after that change). */
+export function eventFreshness(event: AnyEvent): Freshness | undefined {
+  return freshnessOf({ updatedAt: event.chat.updatedAt, version: event.version ?? event.chat.version });
+}
 
 /** What the merge decided about one event. */
 export type Verdict = 'apply' | 'stale' | 'duplicate';
@@ -118,7 +125,7 @@ export class LiveMerge {
     if (state.seen.size > SEEN_CURSORS) state.seen.delete(state.seen.values().next().value!);
     state.last = event.cursor;
     const known = this.known.get(event.chat.id);
-    const incoming = freshnessOf(event.chat);
+    const incoming = eventFreshness(event);
     return known && incoming && isOlder(incoming, known) ? 'stale' : 'apply';
   }
 
@@ -150,8 +157,11 @@ export class LiveMerge {
     if (fields === 'all' || firstSight) return event;
     const chat: Record<string, unknown> = { __typename: 'Chat', id: event.chat.id };
     if (verdict === 'apply') {
+      // The cache keeps the event's version, not the snapshot's: changes between the two are
+      // still to come as their own events, and must not look stale when they do.
       chat.updatedAt = event.chat.updatedAt;
-      if ('version' in event.chat) chat.version = event.chat.version;
+      const version = event.version ?? event.chat.version;
+      if (version !== undefined) chat.version = version;
       for (const field of fields) if (field in event.chat) chat[field] = event.chat[field];
     }
     return { ...event, chat: chat as E['chat'] };

@@ -3,7 +3,7 @@ import type { Client as WsClient, FormattedExecutionResult } from 'graphql-ws';
 import { streamKey, type LiveMerge } from './liveMerge.js';
 
 /** Server error codes after which the stream is resumed from its last cursor (docs/subscriptions.md). */
-const RESUMABLE = new Set(['UNAVAILABLE', 'SUBSCRIPTION_OVERFLOW', 'CURSOR_EXPIRED']);
+const RESUMABLE = new Set(['UNAVAILABLE', 'STREAM_INTERRUPTED', 'SUBSCRIPTION_OVERFLOW', 'CURSOR_EXPIRED']);
 
 export interface ResumeOptions {
   /** The server pruned events after our cursor: refetch what the page shows (then we resubscribe afresh). */

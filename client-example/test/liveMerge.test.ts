@@ -10,13 +10,15 @@ import { freshnessOf, isOlder } from '../src/liveMerge.js';
 // queries are answered from fixtures, and a scripted graphql-ws client delivers events and drops.
 
 const at = (second: number) => new Date(Date.UTC(2026, 0, 1, 12, 0, second)).toISOString();
+/** A chat's freshness at step n: version n, updated n seconds in. */
+const v = (n: number) => ({ version: String(n), updatedAt: at(n) });
 const model = (id: string, displayName: string) => ({ __typename: 'ChatModelConfig', id, displayName });
 const CLAUDE = model('m-claude', 'Claude');
 const GPT = model('m-gpt', 'GPT');
 
 function chat(id: string, fields: Record<string, unknown> = {}) {
   return {
-    __typename: 'Chat', id, title: `Chat ${id}`, status: 'WAITING', archived: false, lastError: null, updatedAt: at(0),
+    __typename: 'Chat', id, version: '0', title: `Chat ${id}`, status: 'WAITING', archived: false, lastError: null, updatedAt: at(0),
     lastTurnSummary: null, hasUnread: false, parent: null, lastModelConfig: CLAUDE, diffStatus: null, queuedMessages: [],
     children: [], ...fields,
   };
@@ -32,12 +34,16 @@ const diff = (state: string, draft: boolean) => ({
   __typename: 'ChatDiffStatus', url: 'https://git.example.com/pr/7', prNumber: 7, pullRequestState: state, pullRequestDraft: draft,
   pullRequestTitle: 'Fix it', headBranch: 'fix', baseBranch: 'main', additions: 10, deletions: 2, changedFiles: 1,
 });
-const watchEvent = (cursor: string, kind: string, snapshot: ReturnType<typeof chat>) => ({
-  data: { chatWatch: { __typename: 'ChatWatchEvent', cursor, kind, occurredAt: snapshot.updatedAt, chat: snapshot } },
+/** An event about the change that made `snapshot.version` (unless `version` says otherwise). */
+const watchEvent = (cursor: string, kind: string, snapshot: ReturnType<typeof chat>, version = snapshot.version) => ({
+  data: { chatWatch: { __typename: 'ChatWatchEvent', cursor, kind, version, occurredAt: snapshot.updatedAt, chat: snapshot } },
 });
 const streamEvent = (cursor: string, kind: string, snapshot: ReturnType<typeof chat>, extra: Record<string, unknown> = {}) => ({
   data: {
-    chatEvents: { __typename: 'ChatStreamEvent', cursor, kind, occurredAt: snapshot.updatedAt, chat: snapshot, message: null, queuedMessages: null, ...extra },
+    chatEvents: {
+      __typename: 'ChatStreamEvent', cursor, kind, version: snapshot.version, occurredAt: snapshot.updatedAt, chat: snapshot, message: null, queuedMessages: null,
+      ...extra,
+    },
   },
 });
 
@@ -128,27 +134,27 @@ describe('chatWatch events, by kind', () => {
   it('a status event changes the status and nothing else, even when its snapshot holds newer fields', async () => {
     const { sidebar, socket, watch } = await openDashboard([chat('a')]);
     await watch();
-    socket.push(watchEvent('c1', 'STATUS_CHANGE', chat('a', { status: 'RUNNING', title: 'Renamed meanwhile', updatedAt: at(1) })));
+    socket.push(watchEvent('c1', 'STATUS_CHANGE', chat('a', { status: 'RUNNING', title: 'Renamed meanwhile', ...v(1) })));
     expect(sidebar()[0]).toMatchObject({ id: 'a', status: 'RUNNING', title: 'Chat a' });
   });
 
   it('ACTION_REQUIRED is a status change', async () => {
     const { sidebar, socket, watch } = await openDashboard([chat('a', { status: 'RUNNING' })]);
     await watch();
-    socket.push(watchEvent('c1', 'ACTION_REQUIRED', chat('a', { status: 'REQUIRES_ACTION', updatedAt: at(1) })));
+    socket.push(watchEvent('c1', 'ACTION_REQUIRED', chat('a', { status: 'REQUIRES_ACTION', ...v(1) })));
     expect(sidebar()[0]?.status).toBe('REQUIRES_ACTION');
   });
 
   it('a diff event changes the PR card, a model event the model, a title event the title, a queue event the queue', async () => {
     const { sidebar, socket, watch } = await openDashboard([chat('a')]);
     await watch();
-    socket.push(watchEvent('c1', 'DIFF_STATUS_CHANGE', chat('a', { diffStatus: diff('OPEN', true), status: 'ERROR', updatedAt: at(1) })));
+    socket.push(watchEvent('c1', 'DIFF_STATUS_CHANGE', chat('a', { diffStatus: diff('OPEN', true), status: 'ERROR', ...v(1) })));
     expect(sidebar()[0]).toMatchObject({ diffStatus: { pullRequestState: 'OPEN', pullRequestDraft: true }, status: 'WAITING' });
-    socket.push(watchEvent('c2', 'MODEL_CONFIG_CHANGE', chat('a', { lastModelConfig: GPT, diffStatus: diff('MERGED', false), updatedAt: at(2) })));
+    socket.push(watchEvent('c2', 'MODEL_CONFIG_CHANGE', chat('a', { lastModelConfig: GPT, diffStatus: diff('MERGED', false), ...v(2) })));
     expect(sidebar()[0]).toMatchObject({ lastModelConfig: { displayName: 'GPT' }, diffStatus: { pullRequestState: 'OPEN' } });
-    socket.push(watchEvent('c3', 'TITLE_CHANGE', chat('a', { title: 'Renamed', updatedAt: at(3) })));
+    socket.push(watchEvent('c3', 'TITLE_CHANGE', chat('a', { title: 'Renamed', ...v(3) })));
     expect(sidebar()[0]).toMatchObject({ title: 'Renamed', lastModelConfig: { displayName: 'GPT' } });
-    socket.push(watchEvent('c4', 'QUEUE_CHANGE', chat('a', { queuedMessages: [queued('q1', 'next')], updatedAt: at(4) })));
+    socket.push(watchEvent('c4', 'QUEUE_CHANGE', chat('a', { queuedMessages: [queued('q1', 'next')], ...v(4) })));
     expect(sidebar()[0]?.queuedMessages.map((q) => q.id)).toEqual(['q1']);
   });
 });
@@ -157,25 +163,45 @@ describe('the stale guard', () => {
   it('ignores an older event that arrives after a newer one', async () => {
     const { sidebar, socket, watch, merge } = await openDashboard([chat('a')]);
     await watch();
-    socket.push(watchEvent('c2', 'STATUS_CHANGE', chat('a', { status: 'RUNNING', updatedAt: at(2) })));
-    socket.push(watchEvent('c1', 'STATUS_CHANGE', chat('a', { status: 'PENDING', updatedAt: at(1) })));
-    expect(sidebar()[0]).toMatchObject({ status: 'RUNNING', updatedAt: at(2) });
+    socket.push(watchEvent('c2', 'STATUS_CHANGE', chat('a', { status: 'RUNNING', ...v(2) })));
+    socket.push(watchEvent('c1', 'STATUS_CHANGE', chat('a', { status: 'PENDING', ...v(1) })));
+    expect(sidebar()[0]).toMatchObject({ status: 'RUNNING', ...v(2) });
     expect(merge.cursor('chatWatch')).toBe('c1');
   });
 
   it('an event older than the page it lands on changes nothing', async () => {
-    const { sidebar, socket, watch } = await openDashboard([chat('a', { status: 'WAITING', updatedAt: at(5) })]);
+    const { sidebar, socket, watch } = await openDashboard([chat('a', { status: 'WAITING', ...v(5) })]);
     await watch();
-    socket.push(watchEvent('c1', 'DELETED', chat('a', { archived: true, updatedAt: at(4) })));
+    socket.push(watchEvent('c1', 'DELETED', chat('a', { archived: true, ...v(4) })));
     expect(sidebar().map((c) => c?.id)).toEqual(['a']);
   });
 
+  it("judges an event by its own version, not by its snapshot's (the snapshot is loaded later)", async () => {
+    const { sidebar, socket, watch } = await openDashboard([chat('a')]);
+    await watch();
+    // The status changed at version 5; by delivery the chat was renamed (6) and queued (7).
+    const later = chat('a', { status: 'RUNNING', title: 'Renamed', queuedMessages: [queued('q1', 'x')], ...v(7) });
+    socket.push(watchEvent('c5', 'STATUS_CHANGE', later, '5'));
+    expect(sidebar()[0]).toMatchObject({ status: 'RUNNING', title: 'Chat a', queuedMessages: [] });
+    socket.push(watchEvent('c6', 'TITLE_CHANGE', later, '6'));
+    socket.push(watchEvent('c7', 'QUEUE_CHANGE', later, '7'));
+    expect(sidebar()[0]).toMatchObject({ title: 'Renamed', queuedMessages: [{ id: 'q1' }], version: '7' });
+  });
+
+  it('orders two changes in one millisecond by version', async () => {
+    const { sidebar, socket, watch } = await openDashboard([chat('a')]);
+    await watch();
+    socket.push(watchEvent('c2', 'STATUS_CHANGE', chat('a', { status: 'RUNNING', version: '2', updatedAt: at(1) })));
+    socket.push(watchEvent('c1', 'STATUS_CHANGE', chat('a', { status: 'PENDING', version: '1', updatedAt: at(1) })));
+    expect(sidebar()[0]?.status).toBe('RUNNING');
+  });
+
   it('compares versions once the chat carries one, whatever updatedAt says', () => {
-    const fresh = freshnessOf({ updatedAt: at(1), version: 7 })!;
-    const older = freshnessOf({ updatedAt: at(9), version: '6' })!;
+    const fresh = freshnessOf({ ...v(1), version: 7 })!;
+    const older = freshnessOf({ ...v(9), version: '6' })!;
     expect(isOlder(older, fresh)).toBe(true);
     expect(isOlder(fresh, older)).toBe(false);
-    expect(isOlder(freshnessOf({ updatedAt: at(1) })!, freshnessOf({ updatedAt: at(2) })!)).toBe(true);
+    expect(isOlder(freshnessOf({ ...v(1) })!, freshnessOf({ ...v(2) })!)).toBe(true);
   });
 });
 
@@ -184,23 +210,23 @@ describe('reconnect with replay', () => {
     const { sidebar, socket, watch, merge } = await openDashboard([chat('a')]);
     await watch();
     expect(socket.current.variables.after).toBeUndefined();
-    socket.push(watchEvent('c1', 'STATUS_CHANGE', chat('a', { status: 'PENDING', updatedAt: at(1) })));
-    socket.push(watchEvent('c2', 'STATUS_CHANGE', chat('a', { status: 'RUNNING', updatedAt: at(2) })));
+    socket.push(watchEvent('c1', 'STATUS_CHANGE', chat('a', { status: 'PENDING', ...v(1) })));
+    socket.push(watchEvent('c2', 'STATUS_CHANGE', chat('a', { status: 'RUNNING', ...v(2) })));
     socket.drop();
     await vi.waitFor(() => expect(socket.subscriptions).toHaveLength(2));
     expect(socket.current.variables.after).toBe('c2');
     // The replay overlaps by one event (c2), then brings what happened while we were away.
-    socket.push(watchEvent('c2', 'STATUS_CHANGE', chat('a', { status: 'RUNNING', updatedAt: at(2) })));
-    socket.push(watchEvent('c3', 'STATUS_CHANGE', chat('a', { status: 'WAITING', updatedAt: at(3) })));
-    socket.push(watchEvent('c4', 'CREATED', chat('b', { updatedAt: at(4) })));
+    socket.push(watchEvent('c2', 'STATUS_CHANGE', chat('a', { status: 'RUNNING', ...v(2) })));
+    socket.push(watchEvent('c3', 'STATUS_CHANGE', chat('a', { status: 'WAITING', ...v(3) })));
+    socket.push(watchEvent('c4', 'CREATED', chat('b', { ...v(4) })));
     expect(sidebar().map((c) => [c?.id, c?.status])).toEqual([['b', 'WAITING'], ['a', 'WAITING']]);
-    expect(merge.accept('chatWatch', { cursor: 'c3', kind: 'STATUS_CHANGE', chat: chat('a', { updatedAt: at(3) }) as never })).toBe('duplicate');
+    expect(merge.accept('chatWatch', { cursor: 'c3', kind: 'STATUS_CHANGE', chat: chat('a', { ...v(3) }) as never })).toBe('duplicate');
   });
 
   it('a resumable server error (overflow) resubscribes from the cursor; an expired cursor refetches and starts afresh', async () => {
     const { socket, watch, onCursorExpired } = await openDashboard([chat('a')]);
     await watch();
-    socket.push(watchEvent('c1', 'STATUS_CHANGE', chat('a', { status: 'PENDING', updatedAt: at(1) })));
+    socket.push(watchEvent('c1', 'STATUS_CHANGE', chat('a', { status: 'PENDING', ...v(1) })));
     socket.current.sink.next({ data: null, errors: [{ message: 'behind', extensions: { code: 'SUBSCRIPTION_OVERFLOW' } }] } as never);
     socket.current.sink.complete();
     await vi.waitFor(() => expect(socket.subscriptions).toHaveLength(2));
@@ -217,12 +243,12 @@ describe('chats created and archived while the page is open', () => {
   it('CREATED puts a new chat first, DELETED takes it out, an unarchive (CREATED) brings it back', async () => {
     const { sidebar, socket, watch } = await openDashboard([chat('a')], []);
     await watch();
-    socket.push(watchEvent('c1', 'CREATED', chat('new', { status: 'PENDING', updatedAt: at(1) })));
+    socket.push(watchEvent('c1', 'CREATED', chat('new', { status: 'PENDING', ...v(1) })));
     expect(sidebar().map((c) => c?.id)).toEqual(['new', 'a']);
-    socket.push(watchEvent('c2', 'DELETED', chat('new', { archived: true, status: 'WAITING', updatedAt: at(2) })));
+    socket.push(watchEvent('c2', 'DELETED', chat('new', { archived: true, status: 'WAITING', ...v(2) })));
     expect(sidebar().map((c) => c?.id)).toEqual(['a']);
     expect(sidebar(true).map((c) => [c?.id, c?.archived])).toEqual([['new', true]]);
-    socket.push(watchEvent('c3', 'CREATED', chat('new', { archived: false, updatedAt: at(3) })));
+    socket.push(watchEvent('c3', 'CREATED', chat('new', { archived: false, ...v(3) })));
     expect(sidebar().map((c) => c?.id)).toEqual(['new', 'a']);
     expect(sidebar(true)).toEqual([]);
   });
@@ -230,14 +256,14 @@ describe('chats created and archived while the page is open', () => {
   it('a sub-agent created while the page is open appears under its root', async () => {
     const { sidebar, socket, watch } = await openDashboard([chat('root')]);
     await watch();
-    socket.push(watchEvent('c1', 'CREATED', chat('child', { parent: { __typename: 'Chat', id: 'root' }, updatedAt: at(1) })));
+    socket.push(watchEvent('c1', 'CREATED', chat('child', { parent: { __typename: 'Chat', id: 'root' }, ...v(1) })));
     expect(sidebar().map((c) => [c?.id, c?.children.map((k) => k.id)])).toEqual([['root', ['child']]]);
   });
 });
 
 describe('chatEvents, inside one chat', () => {
   async function openChat() {
-    const dashboard = await openDashboard([chat('a', { status: 'RUNNING', updatedAt: at(5) })]);
+    const dashboard = await openDashboard([chat('a', { status: 'RUNNING', ...v(5) })]);
     await dashboard.client.query(ChatViewQuery, { id: 'a' }).toPromise();
     await dashboard.client.query(ChatMessagesQuery, { id: 'a', before: null }).toPromise();
     await dashboard.subscribe(() => dashboard.client.subscription(ChatEventsSubscription, { chatId: 'a' }).subscribe(() => {}));
@@ -251,20 +277,20 @@ describe('chatEvents, inside one chat', () => {
 
   it('MESSAGE appends to the transcript once, even beside an older chat snapshot; QUEUE_UPDATE replaces the queue; STATUS the status', async () => {
     const { socket, view } = await openChat();
-    socket.push(streamEvent('e1', 'QUEUE_UPDATE', chat('a', { queuedMessages: [queued('q1', 'later')], updatedAt: at(6) })));
+    socket.push(streamEvent('e1', 'QUEUE_UPDATE', chat('a', { queuedMessages: [queued('q1', 'later')], ...v(6) })));
     expect(view()?.queuedMessages.map((q) => q.id)).toEqual(['q1']);
-    socket.push(streamEvent('e2', 'MESSAGE', chat('a', { updatedAt: at(4) }), { message: message('msg-2', 'reply') }));
-    socket.push(streamEvent('e2', 'MESSAGE', chat('a', { updatedAt: at(4) }), { message: message('msg-2', 'reply') }));
+    socket.push(streamEvent('e2', 'MESSAGE', chat('a', { ...v(4) }), { message: message('msg-2', 'reply') }));
+    socket.push(streamEvent('e2', 'MESSAGE', chat('a', { ...v(4) }), { message: message('msg-2', 'reply') }));
     expect(view()?.messages.nodes.map((m) => m?.id)).toEqual(['msg-1', 'msg-2']);
     expect(view()?.queuedMessages.map((q) => q.id)).toEqual(['q1']);
-    socket.push(streamEvent('e3', 'STATUS', chat('a', { status: 'PENDING', queuedMessages: [], updatedAt: at(7) })));
+    socket.push(streamEvent('e3', 'STATUS', chat('a', { status: 'PENDING', queuedMessages: [], ...v(7) })));
     expect(view()).toMatchObject({ status: 'PENDING' });
     expect(view()?.queuedMessages.map((q) => q.id)).toEqual(['q1']);
   });
 
   it('MESSAGE_DELETED takes the message out of the transcript', async () => {
     const { socket, view } = await openChat();
-    socket.push(streamEvent('e1', 'MESSAGE_DELETED', chat('a', { updatedAt: at(6) }), { message: message('msg-1', 'hello') }));
+    socket.push(streamEvent('e1', 'MESSAGE_DELETED', chat('a', { ...v(6) }), { message: message('msg-1', 'hello') }));
     expect(view()?.messages.nodes).toEqual([]);
   });
 });
