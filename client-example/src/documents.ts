@@ -241,3 +241,13 @@ export const UnarchiveMutation = graphql(`
     }
   }
 `, [ChatSummaryFields]);
+
+export const MarkReadMutation = graphql(`
+  mutation MarkRead($input: MarkChatReadInput!) {
+    markChatRead(input: $input) {
+      __typename
+      ... on Error { error: message }
+      ... on ChatPayload { chat { id hasUnread } }
+    }
+  }
+`);

@@ -183,6 +183,9 @@ describe('the dashboard in a browser', () => {
     expect(await transcript.last().textContent()).toContain('Also support the system theme');
     expect(await transcript.last().textContent()).toContain('Claude Sonnet 4.5');
     await expect.poll(() => sidebarItem(id).getAttribute('data-chat-status')).toBe('PENDING');
+    // The reply arrived while the chat was open, so it is read (no unread dot).
+    await expect.poll(() => sidebarItem(id).locator('.unread').count()).toBe(0);
+    expect(await sidebarItem(await chatId('Fix flaky login test')).locator('.unread').count()).toBe(1);
     expect(await page.evaluate(() => (window as unknown as { e2eMarker?: number }).e2eMarker)).toBe(1);
     await page.screenshot({ path: join(shots, 'dashboard.png') });
   });

@@ -1,7 +1,7 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { useMutation, useQuery, useSubscription } from 'urql';
 import {
-  ArchiveMutation, ChatEventsSubscription, ChatMessagesQuery, ChatViewQuery, DeleteQueuedMutation, PromoteQueuedMutation, SendMessageMutation, UnarchiveMutation,
+  ArchiveMutation, ChatEventsSubscription, ChatMessagesQuery, ChatViewQuery, DeleteQueuedMutation, MarkReadMutation, PromoteQueuedMutation, SendMessageMutation, UnarchiveMutation,
 } from '../documents.js';
 import type { ChatSummary } from '../liveMerge.js';
 import { prState, StatusIcon, statusLabel } from './icons.js';
@@ -14,6 +14,12 @@ export function ChatView({ chatId }: { chatId: string }) {
   const [archiveState, archive] = useMutation(ArchiveMutation);
   const [, unarchive] = useMutation(UnarchiveMutation);
   const [actionError, setActionError] = useState<string | null>(null);
+  const [, markRead] = useMutation(MarkReadMutation);
+  // An open chat is read: new replies clear the sidebar's unread dot while you look at it.
+  const unread = data?.chat?.hasUnread === true;
+  useEffect(() => {
+    if (unread) void markRead({ input: { chatId } });
+  }, [unread, chatId, markRead]);
 
   if (error) return <p role="alert">{error.message}</p>;
   const chat = data?.chat;
