@@ -94,7 +94,7 @@ let live: ChatgraphClient | undefined;
 afterEach(() => live?.dispose());
 
 /** A client whose sidebar (`archived: false`, and `archived: true` if given) is loaded. */
-async function openDashboard(chats: Array<ReturnType<typeof chat>>, archivedChats?: Array<ReturnType<typeof chat>>) {
+async function openDashboard(chats: Array<ReturnType<typeof chat>>, archivedChats?: Array<ReturnType<typeof chat>>, secondPage?: Array<ReturnType<typeof chat>>) {
   const socket = new ScriptedSocket();
   const onCursorExpired = vi.fn();
   live = createChatgraphClient({
@@ -104,10 +104,12 @@ async function openDashboard(chats: Array<ReturnType<typeof chat>>, archivedChat
     retryDelayMs: 1,
     onCursorExpired,
     http: fixtureServer((op): Record<string, unknown> => {
-      const vars = op.variables as { archived?: boolean; id?: string };
-      const list = vars.archived ? archivedChats ?? [] : chats;
+      const vars = op.variables as { archived?: boolean; id?: string; after?: string | null };
       if (operationName(op) === 'Sidebar') {
-        return { chats: { __typename: 'ChatConnection', pageInfo: { __typename: 'PageInfo', hasNextPage: false, endCursor: null }, nodes: list } };
+        const onSecond = vars.after === 'page-2';
+        const list = vars.archived ? archivedChats ?? [] : onSecond ? secondPage ?? [] : chats;
+        const pageInfo = { __typename: 'PageInfo', hasNextPage: !onSecond && !vars.archived && !!secondPage, endCursor: secondPage && !onSecond ? 'page-2' : null };
+        return { chats: { __typename: 'ChatConnection', pageInfo, nodes: list } };
       }
       const found = chats.find((c) => c.id === vars.id)!;
       if (operationName(op) === 'ChatMessages') {
@@ -253,6 +255,17 @@ describe('chats created and archived while the page is open', () => {
     expect(sidebar(true)).toEqual([]);
   });
 
+  it('with a second page loaded ("load more"), a new chat goes first and an archived one leaves the page that holds it', async () => {
+    const { client, sidebar, socket, watch } = await openDashboard([chat('a')], undefined, [chat('b')]);
+    expect(sidebar().map((c) => c?.id)).toEqual(['a']);
+    await client.query(SidebarQuery, { archived: false, after: 'page-2' }).toPromise();
+    expect(sidebar().map((c) => c?.id)).toEqual(['a', 'b']);
+    await watch();
+    socket.push(watchEvent('c1', 'CREATED', chat('new', v(1))));
+    socket.push(watchEvent('c2', 'DELETED', chat('b', { archived: true, ...v(2) })));
+    expect(sidebar().map((c) => c?.id)).toEqual(['new', 'a']);
+  });
+
   it('a sub-agent created while the page is open appears under its root', async () => {
     const { sidebar, socket, watch } = await openDashboard([chat('root')]);
     await watch();
@@ -286,6 +299,20 @@ describe('chatEvents, inside one chat', () => {
     socket.push(streamEvent('e3', 'STATUS', chat('a', { status: 'PENDING', queuedMessages: [], ...v(7) })));
     expect(view()).toMatchObject({ status: 'PENDING' });
     expect(view()?.queuedMessages.map((q) => q.id)).toEqual(['q1']);
+  });
+
+  it('DIFF_STATUS, MODEL_CONFIG, TITLE and ARCHIVED each change their own fields', async () => {
+    const { socket, view, sidebar } = await openChat();
+    const snapshot = chat('a', { diffStatus: diff('MERGED', false), lastModelConfig: GPT, title: 'New title', archived: true, status: 'WAITING', ...v(9) });
+    socket.push(streamEvent('e1', 'DIFF_STATUS', { ...snapshot, ...v(6) }));
+    expect(view()).toMatchObject({ diffStatus: { pullRequestState: 'MERGED', pullRequestTitle: 'Fix it' }, lastModelConfig: { displayName: 'Claude' }, title: 'Chat a' });
+    socket.push(streamEvent('e2', 'MODEL_CONFIG', { ...snapshot, ...v(7) }));
+    expect(view()).toMatchObject({ lastModelConfig: { displayName: 'GPT' }, title: 'Chat a', archived: false });
+    socket.push(streamEvent('e3', 'TITLE', { ...snapshot, ...v(8) }));
+    expect(view()).toMatchObject({ title: 'New title', archived: false, status: 'RUNNING' });
+    socket.push(streamEvent('e4', 'ARCHIVED', snapshot));
+    expect(view()).toMatchObject({ archived: true, status: 'WAITING' });
+    expect(sidebar()).toEqual([]);
   });
 
   it('MESSAGE_DELETED takes the message out of the transcript', async () => {
