@@ -13,6 +13,8 @@ export default defineConfig({
     // Each file gets its own database from a migrated template, so files run in parallel.
     fileParallelism: true,
     maxWorkers: 2,
+    // Servers in tests log one line per operation at info; keep the test output to warnings.
+    env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
     testTimeout: 30_000,
     hookTimeout: 120_000,
     teardownTimeout: 60_000,

@@ -253,7 +253,13 @@ async function main(): Promise<void> {
       fanout,
       costs,
     };
-    writeFileSync(output, renderReport(report));
+    // The load run that reconciles (bench/load.ts) runs in its own process on its own Postgres.
+    log('load run: bench/load.ts');
+    const loadRun =
+      process.env.BENCH_SKIP_LOAD === '1'
+        ? ''
+        : execFileSync(process.execPath, ['--import', 'tsx', new URL('./load.ts', import.meta.url).pathname], { encoding: 'utf8', timeout: 600_000 });
+    writeFileSync(output, `${renderReport(report).trimEnd()}\n\n${loadRun}`);
     log(`wrote ${relative(process.cwd(), output)} in ${report.totalSeconds.toFixed(0)} s`);
   } finally {
     await cleanup();

@@ -19,6 +19,10 @@ export const ERROR_CODES = {
   STREAM_INTERRUPTED: 'STREAM_INTERRUPTED',
   CURSOR_EXPIRED: 'CURSOR_EXPIRED',
   SUBSCRIPTION_OVERFLOW: 'SUBSCRIPTION_OVERFLOW',
+  /** A per-user or per-address rate limit was hit; `extensions.retryAfterSeconds` says when to retry. */
+  RATE_LIMITED: 'RATE_LIMITED',
+  /** The response would exceed MAX_RESPONSE_BYTES; ask for smaller pages or fewer fields. */
+  RESPONSE_TOO_LARGE: 'RESPONSE_TOO_LARGE',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
 
@@ -32,6 +36,8 @@ export const CLOSE_CODES = {
   SLOW_CONSUMER: 4008,
   /** graphql-ws: Forbidden (missing or bad token at connection_init). */
   FORBIDDEN: 4403,
+  /** Too many failed authentications from this address, or too many connections for this user. */
+  RATE_LIMITED: 4429,
   /** The database is unreachable while connecting: retry later. */
   TRY_AGAIN_LATER: 1013,
 } as const;

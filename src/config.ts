@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { defaultLogLevel, LOG_LEVELS } from './logger.js';
 
 /** Validated process configuration, read once from the environment. */
 export interface Config {
@@ -28,9 +29,29 @@ export interface Config {
   dbReadRetryMs: number;
   /** Compile queries and mutations with graphql-jit (subscriptions always use graphql-js). */
   graphqlJit: boolean;
+  /** Serve Prometheus metrics at /metrics. */
+  metrics: boolean;
+  /** OpenTelemetry spans per operation: off, to the globally registered SDK, or to the console. */
+  tracing: 'off' | 'global' | 'console';
+  /** Largest response body a query or mutation may build (bytes of message content counted). */
+  maxResponseBytes: number;
+  /** Largest operation cost (list sizes multiply; see src/limits/cost.ts). */
+  maxCost: number;
+  /** Open WebSocket connections plus SSE streams one user may hold. */
+  maxConnectionsPerUser: number;
+  /** An HTTP client must finish sending its headers within this long (slowloris). */
+  headersTimeoutMs: number;
+  /** Per-user rate limits; 0 turns one off. */
+  rateSendsPerMinute: number;
+  rateToolResultsPerMinute: number;
+  rateAppendsPerMinute: number;
+  ratePublishesPerSecond: number;
+  /** Failed authentications one address may make per minute before it is told to wait. */
+  rateFailedAuthPerMinute: number;
 }
 
-class ConfigError extends Error {}
+/** A bad environment value: reported as one line, exit 1. */
+export class ConfigError extends Error {}
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
@@ -50,6 +71,13 @@ function bool(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean 
   throw new ConfigError(`${name} must be a boolean (true/false), got "${raw}"`);
 }
 
+function oneOf<T extends string>(env: NodeJS.ProcessEnv, name: string, values: readonly T[], fallback: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!(values as readonly string[]).includes(raw)) throw new ConfigError(`${name} must be one of ${values.join(', ')}, got "${raw}"`);
+  return raw as T;
+}
+
 /** Reads and validates the environment; throws a one-line error on a bad value. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const production = env.NODE_ENV === 'production';
@@ -57,12 +85,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError('DATABASE_URL must be a postgres:// or postgresql:// URL');
   }
+  if (env.LOG_LEVEL && !(LOG_LEVELS as readonly string[]).includes(env.LOG_LEVEL)) {
+    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${env.LOG_LEVEL}"`);
+  }
   return {
     databaseUrl,
     port: int(env, 'PORT', 4000, 0, 65535),
     host: env.HOST || '127.0.0.1',
     dataDir: resolve(env.CHATGRAPH_DATA_DIR || '.chatgraph'),
-    logLevel: env.LOG_LEVEL || (env.CI ? 'warn' : 'info'),
+    logLevel: defaultLogLevel(env),
     graphiql: bool(env, 'GRAPHIQL', !production),
     production,
     dbPoolSize: int(env, 'DB_POOL_SIZE', 10, 1, 200),
@@ -75,5 +106,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     eventOutageSeconds: int(env, 'EVENT_STREAM_OUTAGE_SECONDS', 30, 1, 3600),
     dbReadRetryMs: int(env, 'DB_READ_RETRY_MS', 2000, 0, 60_000),
     graphqlJit: bool(env, 'GRAPHQL_JIT', true),
+    metrics: bool(env, 'METRICS', true),
+    tracing: oneOf(env, 'TRACING', ['off', 'global', 'console'] as const, 'off'),
+    maxResponseBytes: int(env, 'MAX_RESPONSE_BYTES', 10_000_000, 10_000, 1_000_000_000),
+    maxCost: int(env, 'MAX_COST', 100_000, 100, 100_000_000),
+    maxConnectionsPerUser: int(env, 'MAX_CONNECTIONS_PER_USER', 20, 1, 100_000),
+    headersTimeoutMs: int(env, 'HEADERS_TIMEOUT_MS', 10_000, 100, 600_000),
+    rateSendsPerMinute: int(env, 'RATE_SENDS_PER_MINUTE', 60, 0, 1_000_000),
+    rateToolResultsPerMinute: int(env, 'RATE_TOOL_RESULTS_PER_MINUTE', 300, 0, 1_000_000),
+    rateAppendsPerMinute: int(env, 'RATE_APPENDS_PER_MINUTE', 6000, 0, 10_000_000),
+    ratePublishesPerSecond: int(env, 'RATE_PUBLISHES_PER_SECOND', 10_000, 0, 10_000_000),
+    rateFailedAuthPerMinute: int(env, 'RATE_FAILED_AUTH_PER_MINUTE', 30, 0, 1_000_000),
   };
 }

@@ -15,12 +15,17 @@ export interface Database {
 
 const EMBEDDED_DB_NAME = 'chatgraph';
 
+export interface OpenOptions {
+  /** Receives human progress lines (first start: initialising, migrating); the server prints them. */
+  onProgress?: (line: string) => void;
+}
+
 /** Opens `DATABASE_URL`, or starts the embedded Postgres under the data dir; applies migrations. */
-export async function openDatabase(config: Config): Promise<Database> {
+export async function openDatabase(config: Config, options: OpenOptions = {}): Promise<Database> {
   let handle: EmbeddedHandle | undefined;
   let url = config.databaseUrl;
   if (!url) {
-    handle = await startEmbeddedPostgres({ pgdata: join(config.dataDir, 'pg') });
+    handle = await startEmbeddedPostgres({ pgdata: join(config.dataDir, 'pg'), onProgress: options.onProgress });
     await ensureDatabase(handle.url('postgres'), EMBEDDED_DB_NAME);
     url = handle.url(EMBEDDED_DB_NAME);
   }
@@ -32,7 +37,7 @@ export async function openDatabase(config: Config): Promise<Database> {
       await handle?.stop();
     })());
   try {
-    const applied = await migrate(db);
+    const applied = await migrate(db, undefined, (name) => options.onProgress?.(`applying migration ${name}…`));
     if (applied.length > 0) logger.info({ applied }, 'migrations applied');
   } catch (err) {
     await close();

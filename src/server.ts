@@ -4,15 +4,22 @@ import { GraphQLError, print, type ExecutionArgs, type ExecutionResult } from 'g
 import { useServer } from 'graphql-ws/use/ws';
 import type { Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { AuthError, authenticate } from './auth/viewer.js';
+import { AuthError } from './auth/viewer.js';
 import { CLOSE_CODES, ERROR_CODES } from './codes.js';
+import { authenticateFrom } from './context.js';
 import { DatabaseUnavailableError, isConnectionError, retryRead } from './db/retry.js';
+import { UserConnections } from './limits/connections.js';
+import { costError } from './limits/cost.js';
+import { RateLimits } from './limits/rateLimits.js';
 import type { AppServices, Context } from './context.js';
 import { startStaleRunReclaimer, type StaleRunReclaimer } from './db/staleRuns.js';
 import { SharedExecutions } from './events/sharedExecutions.js';
 import { EventStream, type EventStreamOptions } from './events/stream.js';
+import type { Logger } from 'pino';
 import { logger } from './logger.js';
-import { createChatgraphYoga, tokenFromConnectionParams, type ChatgraphYoga, type GraphiqlDefaults } from './yoga.js';
+import { registerMetricsSource } from './metrics.js';
+import type { GraphiqlDefaults } from './graphiql.js';
+import { createChatgraphYoga, tokenFromConnectionParams, type ChatgraphYoga } from './yoga.js';
 
 /** A running (or startable) chatgraph HTTP + WebSocket server. */
 export interface App {
@@ -36,6 +43,8 @@ export interface AppOptions extends AppServices {
    */
   reclaimStaleRuns?: boolean;
   eventStream?: EventStreamOptions;
+  /** Where the per-operation log lines go (default: the process logger). */
+  operationLogger?: Logger;
 }
 
 /** The envelop-wrapped execute/subscribe pair, carried to graphql-ws through rootValue. */
@@ -74,19 +83,35 @@ function coalesceWrites(socket: WebSocket): void {
 export function buildApp(options: AppOptions): App {
   // One listener + hub per process, whatever the number of subscriptions.
   const eventStream = new EventStream(options.db, options.config, options.eventStream);
-  const services: AppServices = { db: options.db, config: options.config, eventHub: eventStream.hub };
+  const limits = options.limits ?? new RateLimits(options.config);
+  const services: AppServices = { db: options.db, config: options.config, eventHub: eventStream.hub, limits };
+  const connections = new UserConnections(options.config.maxConnectionsPerUser);
   const yoga = createChatgraphYoga({
     services,
+    connections,
     graphiql: options.graphiql,
+    logger: options.operationLogger,
     readinessChecks: [
       async () => {
         if (!eventStream.isHealthy()) throw new Error('event listener not connected');
       },
     ],
   });
-  const server = createServer(yoga);
-  const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: options.config.maxBodyBytes });
+  // Slowloris: a client must send its headers within headersTimeoutMs and its whole request
+  // within twice that; Node checks every second (its default check runs every 30 s).
+  const server = createServer({ headersTimeout: options.config.headersTimeoutMs, requestTimeout: options.config.headersTimeoutMs * 2, connectionsCheckingInterval: 1000 }, yoga);
+  // Upgrades are routed by hand (noServer) so the WebSocket server never re-emits the HTTP
+  // server's errors: a port in use is reported once, by start(), not also as a ws stack trace.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: options.config.maxBodyBytes });
+  server.on('upgrade', (request, socket, head) => {
+    if (new URL(request.url ?? '/', 'http://localhost').pathname !== yoga.graphqlEndpoint) {
+      socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
+  });
 
+  const socketUsers = new WeakMap<object, string>();
   const shared = new SharedExecutions<ExecutionResult>({
     overflow: () => ({ errors: [new GraphQLError('Subscriber fell too far behind; resubscribe', { extensions: { code: ERROR_CODES.SUBSCRIPTION_OVERFLOW } })] }),
     failed: (err) => ({ errors: [err instanceof GraphQLError ? err : new GraphQLError('Subscription failed', { extensions: { code: ERROR_CODES.UNAVAILABLE } })] }),
@@ -106,18 +131,36 @@ export function buildApp(options: AppOptions): App {
         return key === null ? root.subscribe(args) : shared.subscribe(key, async () => root.subscribe(args));
       },
       onConnect: async (ctx) => {
+        let userId: string;
         try {
           const token = tokenFromConnectionParams(ctx.connectionParams);
-          await retryRead(() => authenticate(services.db, token), { budgetMs: options.config.dbReadRetryMs });
-          return true;
+          const address = ctx.extra.request.socket.remoteAddress ?? null;
+          userId = (await retryRead(() => authenticateFrom(services, token, address), { budgetMs: options.config.dbReadRetryMs })).user.id;
         } catch (err) {
           if (err instanceof AuthError) return false; // graphql-ws closes with 4403 Forbidden
+          if (err instanceof GraphQLError && err.extensions.code === ERROR_CODES.RATE_LIMITED) {
+            ctx.extra.socket.close(CLOSE_CODES.RATE_LIMITED, 'Too many failed authentications; retry later');
+            return false;
+          }
           if (err instanceof DatabaseUnavailableError || isConnectionError(err)) {
             // Not a bad token: say "try again later" (graphql-ws's own close after `false` is then a no-op).
             ctx.extra.socket.close(CLOSE_CODES.TRY_AGAIN_LATER, 'Database unavailable; reconnect shortly');
             return false;
           }
           throw err;
+        }
+        if (!connections.acquire(userId)) {
+          ctx.extra.socket.close(CLOSE_CODES.RATE_LIMITED, `Too many connections for this user (limit ${connections.limit})`);
+          return false;
+        }
+        socketUsers.set(ctx.extra.socket, userId);
+        return true;
+      },
+      onClose: (ctx) => {
+        const userId = socketUsers.get(ctx.extra.socket);
+        if (userId !== undefined) {
+          socketUsers.delete(ctx.extra.socket);
+          connections.release(userId);
         }
       },
       onSubscribe: async (ctx, _id, payload) => {
@@ -139,8 +182,16 @@ export function buildApp(options: AppOptions): App {
         } catch (err) {
           return [err instanceof GraphQLError ? err : new GraphQLError('Syntax error')];
         }
-        const errors = validate(schema, document);
-        if (errors.length > 0) return errors;
+        // Every limit rejection is an `error` message for this operation, never a socket close:
+        // a limit rule that throws (armor's, past its threshold) is caught like one that reports.
+        try {
+          const errors = validate(schema, document);
+          if (errors.length > 0) return errors;
+        } catch (err) {
+          return [err instanceof GraphQLError ? err : new GraphQLError('Invalid document')];
+        }
+        const tooExpensive = costError(schema, document, payload.variables ?? undefined, payload.operationName, options.config.maxCost);
+        if (tooExpensive) return [tooExpensive];
         let contextValue;
         try {
           // Re-checks the token on every subscribe: a token revoked after connect stops working.
@@ -165,7 +216,8 @@ export function buildApp(options: AppOptions): App {
 
   let reclaimer: StaleRunReclaimer | undefined;
   let stopping: Promise<void> | undefined;
-  return {
+  let unregisterMetrics: (() => void) | undefined;
+  const app: App = {
     yoga,
     server,
     eventStream,
@@ -185,10 +237,17 @@ export function buildApp(options: AppOptions): App {
         });
       });
       const [url] = await Promise.all([listening, eventStream.start()]);
+      unregisterMetrics ??= registerMetricsSource({
+        webSocketConnections: () => wss.clients.size,
+        subscriptions: () => app.liveSubscriptions,
+        listenConnects: () => eventStream.listener.connectCount,
+        pool: () => ({ total: options.db.$pool.totalCount, idle: options.db.$pool.idleCount, waiting: options.db.$pool.waitingCount }),
+      });
       return url;
     },
     stop() {
       stopping ??= (async () => {
+        unregisterMetrics?.();
         await reclaimer?.stop();
         // WebSocket clients first: a 1001 close makes them reconnect (to another replica) and
         // resubscribe. Then the hub ends what is left (SSE streams), so server.close() is not
@@ -212,4 +271,5 @@ export function buildApp(options: AppOptions): App {
       return stopping;
     },
   };
+  return app;
 }

@@ -1,33 +1,40 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useGraphQlJit } from '@envelop/graphql-jit';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { PothosValidationError } from '@pothos/core';
 import { getOperationAST, GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
 import { createYoga, maskError as yogaMaskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import type { Logger } from 'pino';
 import { bearerToken } from './auth/viewer.js';
+import type { IncomingMessage } from 'node:http';
 import { createContext, databaseUnavailable, tokenFromRequest, type AppServices, type Context } from './context.js';
 import { DatabaseUnavailableError, isConnectionError } from './db/retry.js';
 import { ping } from './db/index.js';
+import { graphiqlPlugin, type GraphiqlDefaults } from './graphiql.js';
+import { UserConnections } from './limits/connections.js';
+import { bodyLimitPlugin, costLimitPlugin, documentNestingPlugin, queryStringPlugin, responseBudgetPlugin, sseConnectionsPlugin } from './limits/yogaPlugins.js';
 import { logger } from './logger.js';
+import { metricsPlugin } from './metrics.js';
+import { operationLogPlugin } from './operationLog.js';
+import { tracingPlugin } from './tracing.js';
 import { DomainError } from './resolvers/errors.js';
 import { schema } from './schema/index.js';
-
-/** What the GraphiQL page is prefilled with (demo mode passes a token and a first query). */
-export interface GraphiqlDefaults {
-  headers?: Record<string, string>;
-  defaultQuery?: string;
-}
 
 /** Server-level context: an HTTP request, or the connection params of a graphql-ws socket. */
 export interface ServerContext {
   connectionParams?: Record<string, unknown>;
+  /** The Node request (HTTP, or the WebSocket upgrade): its socket gives the client address. */
+  req?: IncomingMessage;
 }
 
 export interface YogaOptions {
   services: AppServices;
   graphiql?: GraphiqlDefaults;
+  /** Where operation log lines go (default: the process logger). */
+  logger?: Logger;
   /** Extra readiness checks (the LISTEN connection, later); each throws when not ready. */
   readinessChecks?: Array<() => Promise<void>>;
+  /** Live channels per user, shared with the WebSocket server (one per app). */
+  connections?: UserConnections;
 }
 
 export type ChatgraphYoga = YogaServerInstance<ServerContext, Context>;
@@ -53,23 +60,6 @@ function readinessPlugin(services: AppServices, checks: Array<() => Promise<void
       } catch (err) {
         logger.warn({ err: String(err) }, 'readiness check failed');
         endResponse(fetchAPI.Response.json({ status: 'unavailable' }, { status: 503 }));
-      }
-    },
-  };
-}
-
-/** Rejects bodies above the limit before they are read (413), by declared length. */
-function bodyLimitPlugin(maxBytes: number): Plugin {
-  return {
-    onRequest({ request, endResponse, fetchAPI }) {
-      const length = Number(request.headers.get('content-length') ?? 0);
-      if (length > maxBytes) {
-        endResponse(
-          fetchAPI.Response.json(
-            { errors: [{ message: `Request body too large (limit ${maxBytes} bytes)`, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] },
-            { status: 413 },
-          ),
-        );
       }
     },
   };
@@ -113,16 +103,26 @@ export function createChatgraphYoga(options: YogaOptions): ChatgraphYoga {
   const plugins: Plugin[] = [
     readinessPlugin(services, options.readinessChecks ?? []),
     bodyLimitPlugin(config.maxBodyBytes),
+    queryStringPlugin,
+    documentNestingPlugin(),
     EnvelopArmorPlugin({
       maxDepth: { n: 12 },
       maxAliases: { n: 15 },
       maxTokens: { n: 2000 },
       maxDirectives: { n: 20 },
-      costLimit: { maxCost: 10_000, objectCost: 2, scalarCost: 1, depthCostFactor: 1.5 },
+      // Cost is counted by costLimitPlugin, which multiplies by list sizes (armor's does not).
+      costLimit: { enabled: false },
       blockFieldSuggestion: { enabled: config.production },
     }),
+    costLimitPlugin(config.maxCost),
+    responseBudgetPlugin,
+    sseConnectionsPlugin(options.connections ?? new UserConnections(config.maxConnectionsPerUser)),
   ];
-  if (!config.graphiql) plugins.push(disableIntrospection);
+  plugins.unshift(operationLogPlugin(options.logger ?? logger) as Plugin);
+  if (config.metrics) plugins.unshift(metricsPlugin());
+  if (config.tracing !== 'off') plugins.push(tracingPlugin(config.tracing));
+  if (config.graphiql) plugins.unshift(graphiqlPlugin('/graphql', options.graphiql));
+  else plugins.push(disableIntrospection);
   if (config.graphqlJit) {
     // Queries and mutations run through graphql-jit: each distinct document is compiled once
     // (LRU-cached) into plain JS, which removes most of the executor's per-field overhead: the
@@ -146,23 +146,15 @@ export function createChatgraphYoga(options: YogaOptions): ChatgraphYoga {
       // Yoga reports every error it re-wraps; expected (domain, input) errors are not server errors.
       error: (...args) => {
         const first = args[0] as { originalError?: unknown } | undefined;
-        const expected = first instanceof DomainError || first?.originalError instanceof DomainError || first instanceof PothosValidationError;
+        const expected = first instanceof DomainError || first?.originalError instanceof DomainError || first instanceof PothosValidationError || first?.originalError instanceof PothosValidationError;
         if (expected) logger.debug(args.map(String).join(' '));
         else logger.error(args.map(String).join(' '));
       },
     },
-    graphiql: config.graphiql
-      ? {
-          title: 'chatgraph',
-          subscriptionsProtocol: 'WS',
-          defaultQuery: options.graphiql?.defaultQuery,
-          headers: options.graphiql?.headers ? JSON.stringify(options.graphiql.headers, null, 2) : undefined,
-          shouldPersistHeaders: false,
-        }
-      : false,
-    renderGraphiQL,
+    // GraphiQL is served by graphiqlPlugin (compressed, cacheable, with a WebSocket-auth fetcher).
+    graphiql: false,
     plugins,
-    context: ({ request, connectionParams }) =>
-      createContext(services, connectionParams ? tokenFromConnectionParams(connectionParams) : tokenFromRequest(request)),
+    context: ({ request, connectionParams, req }) =>
+      createContext(services, connectionParams ? tokenFromConnectionParams(connectionParams) : tokenFromRequest(request), req?.socket?.remoteAddress ?? null),
   });
 }

@@ -1,4 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,7 +27,12 @@ function cli(args: string[]) {
 }
 
 function startServer(...flags: string[]): Promise<Started> {
-  const child = spawn(process.execPath, [join(root, 'bin/chatgraph.js'), 'start', ...flags], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  return launch(process.execPath, [join(root, 'bin/chatgraph.js'), 'start', ...flags]);
+}
+
+/** Starts the server through any launcher (node, npm start, npx) and resolves once it serves. */
+function launch(command: string, args: string[]): Promise<Started> {
+  const child = spawn(command, args, { env, cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let out = '';
   let err = '';
@@ -54,6 +60,21 @@ function exited(child: ChildProcess): Promise<number | null> {
 async function expectCleanExit(s: Started): Promise<void> {
   const code = await exited(s.child);
   expect({ code, output: code === 0 ? '' : s.output() }).toEqual({ code: 0, output: '' });
+}
+
+/** Every process of ours still alive: npm, sh, node (by their environment) and Postgres (by its data dir). */
+function ourProcesses(): string[] {
+  return readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p) && Number(p) !== process.pid)
+    .flatMap((pid) => {
+      try {
+        const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+        const environ = readFileSync(`/proc/${pid}/environ`, 'utf8');
+        return cmdline.includes(dataDir) || environ.split('\0').includes(`CHATGRAPH_DATA_DIR=${dataDir}`) ? [`${pid} ${cmdline.replaceAll('\0', ' ').trim()}`] : [];
+      } catch {
+        return [];
+      }
+    });
 }
 
 /** Pids of postgres processes serving our data directory. */
@@ -146,6 +167,38 @@ describe('chatgraph CLI on the embedded database', () => {
     again.child.kill('SIGTERM');
     await expectCleanExit(again);
     expect(ourPostgres()).toEqual([]);
+  });
+
+  it.each([
+    ['npm start', 'SIGTERM', 'npm', ['start']],
+    ['npx chatgraph start', 'SIGTERM', 'npx', ['chatgraph', 'start']],
+    ['npm start', 'SIGINT', 'npm', ['start']],
+  ] as const)('%s: %s to the started PID stops everything (no orphaned node or Postgres)', async (_name, signal, command, args) => {
+    const s = await launch(command, [...args]);
+    expect((await viewer(s.url, s.tokens.alice)).data).toEqual({ viewer: { username: 'alice' } });
+    s.child.kill(signal);
+    await exited(s.child);
+    // npm exits once its child did; anything below it must be gone by then or very soon after.
+    await expect.poll(ourProcesses, { timeout: 15_000, interval: 250 }).toEqual([]);
+    expect((await fetch(s.url.replace('/graphql', '/ready')).catch((err: Error) => err)) instanceof Error).toBe(true);
+  });
+
+  it('a port in use fails with one line and leaves no embedded Postgres behind', async () => {
+    const blocker = createServer();
+    const port = await new Promise<number>((resolve) => blocker.listen(0, '127.0.0.1', () => resolve((blocker.address() as AddressInfo).port)));
+    try {
+      const child = spawn(process.execPath, [join(root, 'bin/chatgraph.js'), 'start'], { env: { ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+      children.push(child);
+      let stderr = '';
+      child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+      const code = await exited(child);
+      // Progress lines come first; the failure is the last line, and the only one that is not progress.
+      const failures = stderr.trim().split('\n').filter((line) => !/…$/.test(line));
+      expect({ code, failures }).toEqual({ code: 1, failures: [`chatgraph: cannot listen on 127.0.0.1:${port}: the port is already in use (set PORT to another port)`] });
+      expect(ourPostgres()).toEqual([]);
+    } finally {
+      blocker.close();
+    }
   });
 
   it('bad commands fail with one line and a non-zero status', () => {

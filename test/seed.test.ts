@@ -27,9 +27,10 @@ describe('demo seed', () => {
   it('covers the states the dashboards show', async () => {
     const statuses = await t.db.map('SELECT DISTINCT status::text FROM chats ORDER BY 1', [], (r: { status: string }) => r.status);
     expect(statuses).toEqual(['completed', 'error', 'pending', 'requires_action', 'running', 'waiting']);
-    const costs = await t.db.any("SELECT total_cost_micros FROM chat_messages WHERE role = 'assistant' ORDER BY id");
+    const costs = await t.db.any("SELECT chat_id, total_cost_micros FROM chat_messages WHERE role = 'assistant' ORDER BY id");
     // Claude @ 3/15/0.3/3.75 per 1M: 12400*3 + 2100*15 + 8000*0.3 + 1200*3.75 = 75600 micro-USD.
-    expect(costs[0].total_cost_micros).toBe('75600');
+    // (Looked up by chat: one INSERT … SELECT over a join does not promise id order.)
+    expect(costs.find((c) => c.chat_id === '20000000-0000-4000-8000-000000000001')?.total_cost_micros).toBe('75600');
     expect(costs.map((c) => c.total_cost_micros)).toContain(null); // the unpriced model
     expect(costs.map((c) => c.total_cost_micros)).toContain('0'); // the free model
   });

@@ -43,6 +43,8 @@ export interface EmbeddedOptions {
   /** Trade durability for speed (tests only): fsync and synchronous_commit off. */
   fast?: boolean;
   maxConnections?: number;
+  /** Human progress lines for a first start, which takes several seconds ("initialising…"). */
+  onProgress?: (line: string) => void;
 }
 
 function isAlive(pid: number): boolean {
@@ -178,9 +180,11 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     });
     try {
       if (!existsSync(join(pgdata, 'PG_VERSION'))) {
+        options.onProgress?.(`initialising a new database cluster in ${pgdata} (first start only)…`);
         rmSync(pgdata, { recursive: true, force: true });
         await pg.initialise();
       }
+      options.onProgress?.('starting the embedded Postgres…');
       await pg.start();
     } catch (err) {
       lastError = err;

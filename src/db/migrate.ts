@@ -40,7 +40,7 @@ export async function loadMigrations(dir = migrationsDir): Promise<Migration[]> 
 }
 
 /** Applies pending migrations; returns the names applied. Safe to call from several processes at once. */
-export async function migrate(db: Db, dir = migrationsDir): Promise<string[]> {
+export async function migrate(db: Db, dir = migrationsDir, onApply?: (name: string) => void): Promise<string[]> {
   const migrations = await loadMigrations(dir);
   return db.task('migrate', async (t) => {
     await t.one('SELECT pg_advisory_lock($1)', [LOCK_KEY]);
@@ -60,6 +60,7 @@ export async function migrate(db: Db, dir = migrationsDir): Promise<string[]> {
           }
           continue;
         }
+        onApply?.(m.name);
         await t.tx(`migration ${m.name}`, async (tx) => {
           await tx.none(m.sql);
           await tx.none('INSERT INTO schema_migrations (id, name, checksum) VALUES ($1, $2, $3)', [m.id, m.name, m.checksum]);

@@ -1,6 +1,7 @@
 import { DatabaseUnavailableError, retryRead, type ReadRetry } from '../db/retry.js';
 import { decodeEventCursor, encodeEventCursor, EventCursorExpiredError } from './cursor.js';
 import type { EventSource } from './listener.js';
+import { recordEventsDelivered } from '../metrics.js';
 import {
   comparePositions, positionOf, type EventFilter, type EventPosition, type EventRow, type EventLogRepository,
 } from './log.js';
@@ -239,6 +240,7 @@ export class EventHub<T = EventRow> {
         return;
       }
       for (const [sub, mine] of recipients) sub.push(mine.map((e) => items.get(e)!));
+      recordEventsDelivered(events, [...recipients.values()].reduce((n, mine) => n + mine.length, 0));
     });
   }
 }

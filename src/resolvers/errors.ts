@@ -80,3 +80,27 @@ export class EventStreamError extends DomainError {
     return this.cursor === undefined ? undefined : { cursor: this.cursor };
   }
 }
+
+/** A per-user or per-address rate limit was hit; `retryAfterSeconds` says when to try again. */
+export class RateLimitedError extends DomainError {
+  readonly code = 'RATE_LIMITED';
+  constructor(readonly what: string, readonly retryAfterSeconds: number) {
+    super(`Too many ${what}; retry in ${retryAfterSeconds} s`);
+    this.name = 'RateLimitedError';
+  }
+  override get extensions() {
+    return { retryAfterSeconds: this.retryAfterSeconds };
+  }
+}
+
+/** The response would exceed the response-size bound; ask for smaller pages or fewer fields. */
+export class ResponseTooLargeError extends DomainError {
+  readonly code = 'RESPONSE_TOO_LARGE';
+  constructor(readonly limit: number) {
+    super(`The response would exceed ${limit} bytes of content; ask for smaller pages or fewer fields`);
+    this.name = 'ResponseTooLargeError';
+  }
+  override get extensions() {
+    return { limit: this.limit };
+  }
+}

@@ -45,6 +45,7 @@ export interface CreateChatInput {
 export async function createChat(input: CreateChatInput, ctx: Context): Promise<{ chat: ChatRow; message: MessageRow }> {
   const content = contentFromInput(input.content);
   const title = input.title != null ? titleFromInput(input.title) : 'New Chat';
+  await ctx.limits?.take('sends', ctx.viewer!.user.id);
   const labels = input.labels != null ? labelsFromInput(input.labels) : {};
   // Workspaces live outside chatgraph (agents are looked up, never stored): only the shape is checked.
   if (input.workspaceId != null && !isUuid(input.workspaceId)) throw new ValidationError('"workspaceId" must be a UUID', 'workspaceId');
@@ -83,6 +84,7 @@ export async function sendChatMessage(
 ): Promise<SendResult> {
   const content = contentFromInput(input.content);
   const userId = ctx.viewer!.user.id;
+  await ctx.limits?.take('sends', userId);
   const result = await ctx.db.tx('sendChatMessage', async (t): Promise<SendResult> => {
     let chat = await lockOwnChat(t, ctx, input.chatId);
     assertLive(chat);
@@ -179,6 +181,7 @@ export async function editChatMessage(
   ctx: Context,
 ): Promise<{ chat: ChatRow; message: MessageRow }> {
   const content = contentFromInput(input.content);
+  await ctx.limits?.take('sends', ctx.viewer!.user.id);
   const result = await ctx.db.tx('editChatMessage', async (t) => {
     const chat = await lockOwnChat(t, ctx, input.chatId);
     assertLive(chat);

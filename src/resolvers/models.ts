@@ -127,6 +127,11 @@ function rememberConfig(ctx: Context, config: ModelConfigRow): { modelConfig: Mo
 
 /** Admin: adds a model config; isDefault moves the single default to it in the same transaction. */
 export async function createModelConfig(input: ModelConfigInput, ctx: Context): Promise<{ modelConfig: ModelConfigRow }> {
+  return rememberConfig(ctx, await insertModelConfig(ctx.db, input));
+}
+
+/** Validates and inserts a model config (the GraphQL mutation and `chatgraph model create` share it). */
+export async function insertModelConfig(db: Context['db'], input: ModelConfigInput): Promise<ModelConfigRow> {
   const set = configFields(input);
   if (!set.provider || !set.model || !set.context_limit) throw new ValidationError('provider, model and contextLimit are required', 'input');
   const fields: ModelConfigFields = {
@@ -143,11 +148,10 @@ export async function createModelConfig(input: ModelConfigInput, ctx: Context): 
     cache_write_price: set.cache_write_price ?? null,
   };
   if (fields.is_default) assertUsableDefault(fields);
-  const config = await ctx.db.tx('createModelConfig', async (t) => {
+  return db.tx('createModelConfig', async (t) => {
     if (fields.is_default) await takeDefault(t, null);
     return t.modelConfigs.create(fields);
   });
-  return rememberConfig(ctx, config);
 }
 
 /**

@@ -161,6 +161,8 @@ export async function appendChatMessages(
     throw new ValidationError(`messages must hold 1-${MAX_APPEND_MESSAGES} messages`, 'messages');
   }
   const rows = input.messages.map(checkMessage);
+  // One point per message (tool results included), taken before any statement runs.
+  await ctx.limits?.take('appends', ctx.viewer!.user.id, rows.length);
   const result = await ctx.db.tx('appendChatMessages', async (t) => {
     const chat = await lockOwnedRun(t, input.chatId, workerId);
     for (const row of rows) if (row.role === 'assistant') row.model_config_id ??= chat.last_model_config_id;

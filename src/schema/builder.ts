@@ -3,6 +3,7 @@ import DataloaderPlugin from '@pothos/plugin-dataloader';
 import ErrorsPlugin from '@pothos/plugin-errors';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import StorableInputPlugin from './storableInputPlugin.js';
 import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
 import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
 import type { Context } from '../context.js';
@@ -14,6 +15,8 @@ export interface SchemaTypes {
   AuthScopes: {
     /** Any valid token. */
     authenticated: boolean;
+    /** A token with the user scope (acts on its owner's chats); worker- or admin-only tokens lack it. */
+    user: boolean;
     /** A token with the worker scope (drives chat runs). */
     worker: boolean;
     /** An admin user on a token with the admin scope. */
@@ -61,9 +64,10 @@ function toBigInt(value: unknown): bigint {
 
 // Plugin order is deliberate: Relay first (global ids are decoded before anything sees them),
 // Errors before ScopeAuth (an authorisation failure on a mutation can become a typed error),
-// Dataloader last (it wraps the innermost resolver).
+// StorableInput after ScopeAuth (an anonymous caller learns nothing about its input) and inside
+// Errors (unstorable input is a mutation's typed ValidationError), Dataloader last (it wraps the innermost resolver).
 export const builder = new SchemaBuilder<SchemaTypes>({
-  plugins: [RelayPlugin, ErrorsPlugin, ScopeAuthPlugin, DataloaderPlugin],
+  plugins: [RelayPlugin, ErrorsPlugin, ScopeAuthPlugin, StorableInputPlugin, DataloaderPlugin],
   defaultFieldNullability: false,
   relay: {
     clientMutationId: 'omit',
@@ -82,6 +86,7 @@ export const builder = new SchemaBuilder<SchemaTypes>({
     authorizeOnSubscribe: true,
     authScopes: (ctx) => ({
       authenticated: ctx.viewer !== null,
+      user: ctx.viewer?.scopes.has('user') ?? false,
       worker: ctx.viewer?.isWorker ?? false,
       admin: ctx.viewer?.isAdmin ?? false,
     }),

@@ -22,9 +22,22 @@ export interface GqlResponse<T> {
   errors?: Array<{ message: string; path?: string[]; extensions?: Record<string, unknown> }>;
 }
 
+/**
+ * Abuse limits are lifted for test servers (suites send fast from one user and one address);
+ * test/abuse.test.ts turns each on and proves it.
+ */
+const LIFTED_LIMITS = {
+  RATE_SENDS_PER_MINUTE: '0',
+  RATE_TOOL_RESULTS_PER_MINUTE: '0',
+  RATE_APPENDS_PER_MINUTE: '0',
+  RATE_PUBLISHES_PER_SECOND: '0',
+  RATE_FAILED_AUTH_PER_MINUTE: '0',
+  MAX_CONNECTIONS_PER_USER: '10000',
+};
+
 /** Starts the real server on port 0 against `db` (`options`: e.g. a quiet event-stream logger). */
 export async function startTestServer(db: Db, env: Record<string, string> = {}, options: Partial<AppOptions> = {}): Promise<TestServer> {
-  const config = loadConfig({ ...process.env, PORT: '0', ...env });
+  const config = loadConfig({ ...process.env, PORT: '0', ...LIFTED_LIMITS, ...env });
   const app = buildApp({ ...options, db, config });
   const url = await app.start(0, '127.0.0.1');
   const wsUrl = url.replace(/^http/, 'ws');

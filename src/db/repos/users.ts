@@ -18,7 +18,8 @@ export class UsersRepository {
     return this.db.one(
       `INSERT INTO users (username, name, is_admin, avatar_url)
        VALUES ($(username), $(name), $(isAdmin), $(avatarUrl)) RETURNING *`,
-      { name: '', isAdmin: false, avatarUrl: null, ...input },
+      // Explicit fallbacks, not a spread of defaults: an absent CLI flag arrives as `undefined`.
+      { username: input.username, name: input.name ?? '', isAdmin: input.isAdmin ?? false, avatarUrl: input.avatarUrl ?? null },
     );
   }
 

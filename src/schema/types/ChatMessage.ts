@@ -26,7 +26,10 @@ builder.node(ChatMessage, {
     parts: t.field({
       type: [ChatMessagePart],
       description: 'Content as parts; an unreadable stored version is an error on this field only.',
-      resolve: (m) => messages.parts(m),
+      resolve: (m, _args, ctx) => {
+        ctx.budget.chargeJson(m.content);
+        return messages.parts(m);
+      },
     }),
     usage: t.field({ type: ChatMessageUsage, nullable: true, resolve: (m) => messages.usage(m) }),
     totalCostMicros: t.field({

@@ -44,6 +44,7 @@ builder.mutationFields((t) => ({
     type: ChatMessagePayload,
     description: 'Start a chat: the chat (PENDING) and its first user message in one transaction.',
     errors: mutationErrors('createChat', [InvalidModelConfigError]),
+    authScopes: { user: true },
     args: { input: t.arg({ type: CreateChatInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       lifecycle.createChat(
@@ -59,6 +60,7 @@ builder.mutationFields((t) => ({
     type: ChatMessagePayload,
     description: 'Replace a user message: it and every later message are soft-deleted, the queue is cleared, the chat goes PENDING.',
     errors: mutationErrors('editChatMessage', [ChatArchivedError, InvalidModelConfigError]),
+    authScopes: { user: true },
     args: { input: t.arg({ type: EditChatMessageInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       lifecycle.editChatMessage(
@@ -70,6 +72,7 @@ builder.mutationFields((t) => ({
     type: ChatMessagePayload,
     description: 'Send a queued message now, with the model chosen when it was queued.',
     errors: mutationErrors('promoteQueuedMessage', [ChatArchivedError, InvalidModelConfigError]),
+    authScopes: { user: true },
     args: { input: t.arg({ type: PromoteQueuedMessageInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       lifecycle.promoteQueuedMessage(

@@ -38,12 +38,14 @@ builder.mutationFields((t) => ({
     type: ChatPayload,
     description: 'Stop a pending or running chat: it goes WAITING, or with messages queued straight on to the oldest (PENDING).',
     errors: mutationErrors('interruptChat'),
+    authScopes: { user: true },
     args: { input: t.arg({ type: InterruptChatInput, required: true }) },
     resolve: (_root, { input }, ctx) => lifecycle.interruptChat({ chatId: chatId(input) }, ctx),
   }),
   deleteQueuedMessage: t.field({
     type: ChatPayload,
     errors: mutationErrors('deleteQueuedMessage'),
+    authScopes: { user: true },
     args: { input: t.arg({ type: DeleteQueuedMessageInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       lifecycle.deleteQueuedMessage({ chatId: chatId(input), queuedMessageId: decodeId(String(input.queuedMessageId), 'ChatQueuedMessage', 'queuedMessageId') }, ctx),
@@ -51,12 +53,14 @@ builder.mutationFields((t) => ({
   updateChat: t.field({
     type: ChatPayload,
     errors: mutationErrors('updateChat'),
+    authScopes: { user: true },
     args: { input: t.arg({ type: UpdateChatInput, required: true }) },
     resolve: (_root, { input }, ctx) => lifecycle.updateChat({ ...input, chatId: chatId(input) }, ctx),
   }),
   markChatRead: t.field({
     type: ChatPayload,
     errors: mutationErrors('markChatRead'),
+    authScopes: { user: true },
     args: { input: t.arg({ type: MarkChatReadInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       lifecycle.markChatRead({ chatId: chatId(input), messageId: input.messageId != null ? decodeId(String(input.messageId), 'ChatMessage', 'messageId') : null }, ctx),

@@ -19,7 +19,13 @@ builder.node(ChatQueuedMessage, {
   fields: (t) => ({
     databaseId: t.field({ type: 'BigInt', resolve: (q) => q.id }),
     chat: t.field({ type: Chat, resolve: async (q, _args, ctx) => (await ctx.loaders.chat.load(q.chat_id))! }),
-    parts: t.field({ type: [ChatMessagePart], resolve: (q) => parts({ content: q.content, content_version: 1, role: 'user' }) }),
+    parts: t.field({
+      type: [ChatMessagePart],
+      resolve: (q, _args, ctx) => {
+        ctx.budget.chargeJson(q.content);
+        return parts({ content: q.content, content_version: 1, role: 'user' });
+      },
+    }),
     modelConfig: t.field({ type: ChatModelConfig, nullable: true, description: 'The model resolved when it was queued.', resolve: (q, _args, ctx) => modelConfig(q.model_config_id, ctx) }),
     createdBy: t.field({ type: User, nullable: true, resolve: (q, _args, ctx) => user(q.created_by, ctx) }),
     createdAt: t.expose('created_at', { type: 'DateTime' }),

@@ -32,6 +32,7 @@ builder.mutationField('sendChatMessage', (t) =>
     type: SendChatMessagePayload,
     description: 'Send a message: an idle chat gets it and goes PENDING; a busy one queues it (FIFO, at most 20).',
     errors: mutationErrors('sendChatMessage', [InvalidModelConfigError, ChatArchivedError, QueueFullError]),
+    authScopes: { user: true },
     args: { input: t.arg({ type: SendChatMessageInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       sendChatMessage(
