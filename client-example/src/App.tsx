@@ -6,6 +6,7 @@ import { CostView } from './components/CostView.js';
 import { Sidebar } from './components/Sidebar.js';
 import { SignIn } from './components/SignIn.js';
 import { ChatWatchSubscription, ViewerQuery } from './documents.js';
+import { LiveMergeContext } from './livePreview.js';
 
 const TOKEN_KEY = 'chatgraph.token';
 const GATEWAY = `${window.location.origin}/graphql`;
@@ -48,7 +49,9 @@ export function App() {
   };
   return (
     <Provider value={session.client}>
-      <Shell online={online} onSignOut={signOut} />
+      <LiveMergeContext.Provider value={session.merge}>
+        <Shell online={online} onSignOut={signOut} />
+      </LiveMergeContext.Provider>
     </Provider>
   );
 }

@@ -3,6 +3,7 @@ import type { Cache, KeyingConfig, UpdatesConfig } from '@urql/exchange-graphcac
 import { filter, map, pipe } from 'wonka';
 import type { ChatEventsSubscription, ChatListFields, ChatSummaryFields, ChatWatchSubscription, MessageFields } from './documents.js';
 import type { FragmentOf, ResultOf } from './graphql.js';
+import { PreviewStore, type PartDelta } from './preview.js';
 
 /**
  * The live merge: how `chatWatch` and `chatEvents` events change the urql (graphcache) cache.
@@ -21,6 +22,9 @@ import type { FragmentOf, ResultOf } from './graphql.js';
  *    diff event the PR card, a model event the model), whatever else its chat snapshot holds.
  * 4. Lists: CREATED (also sent for an unarchive) puts a chat into the loaded chat lists or under
  *    its parent, DELETED (archived) takes it out; MESSAGE appends to the transcript.
+ * 4b. Previews: MESSAGE_PART / PREVIEW_RESET are live only (no cursor of their own, never
+ *    replayed): they skip rules 1–3 and go to `previews` (preview.ts), never to the cache; the
+ *    stored assistant MESSAGE drops the preview it supersedes.
  * 5. Resume: the stream's last cursor is kept here; `resumingSubscriptions` (resume.ts)
  *    subscribes again with `after: cursor` after a disconnect, so nothing is missed.
  *
@@ -92,6 +96,8 @@ const SEEN_CURSORS = 500;
 
 /** The client's memory: freshness per chat and the last cursors per stream. */
 export class LiveMerge {
+  /** The messages being generated, per chat. */
+  readonly previews = new PreviewStore();
   private readonly known = new Map<string, Freshness>();
   private readonly streams = new Map<string, { last?: string; seen: Set<string> }>();
 
@@ -196,6 +202,7 @@ export function liveMergeExchange(merge: LiveMerge): Exchange {
           const event = merge.reduce(streamKey(result.operation), data.chatWatch, WATCH_KIND_FIELDS[data.chatWatch.kind]);
           reduced = event ? { ...result, data: { ...data, chatWatch: event } } : null;
         } else if (data.chatEvents) {
+          if (routePreview(merge.previews, data.chatEvents)) return null;
           const event = merge.reduce(streamKey(result.operation), data.chatEvents, STREAM_KIND_FIELDS[data.chatEvents.kind]);
           reduced = event ? { ...result, data: { ...data, chatEvents: event } } : null;
         }
@@ -204,6 +211,22 @@ export function liveMergeExchange(merge: LiveMerge): Exchange {
       }),
       filter((result): result is OperationResult => result !== null),
     );
+}
+
+type PreviewEvent = { kind: string; chat: { id: string }; attempt?: number | null; seq?: number | null; parts?: readonly PartDelta[] | null; message?: { role?: string } | null };
+
+/** Rule 4b; true when the event was a preview event (and must not reach the cache). */
+function routePreview(previews: PreviewStore, event: PreviewEvent): boolean {
+  if (event.kind === 'MESSAGE_PART') {
+    previews.part(event.chat.id, event.attempt ?? 0, event.seq ?? 0, event.parts ?? []);
+    return true;
+  }
+  if (event.kind === 'PREVIEW_RESET') {
+    previews.drop(event.chat.id);
+    return true;
+  }
+  if (event.kind === 'MESSAGE' && event.message?.role === 'ASSISTANT') previews.drop(event.chat.id);
+  return false;
 }
 
 // ---- rule 4: lists -------------------------------------------------------------------------

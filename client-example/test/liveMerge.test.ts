@@ -315,6 +315,21 @@ describe('chatEvents, inside one chat', () => {
     expect(sidebar()).toEqual([]);
   });
 
+  it('MESSAGE_PART builds the preview outside the cache (parts share the last stored cursor); the stored reply supersedes it', async () => {
+    const { socket, view, merge } = await openChat();
+    const part = (seq: number, text: string) => streamEvent('e0', 'MESSAGE_PART', chat('a', v(5)), { attempt: 1, seq, parts: [{ __typename: 'ChatMessagePartDelta', type: 'TEXT', text }] });
+    socket.push(part(0, 'Work'));
+    socket.push(part(1, 'ing on it'));
+    expect(merge.previews.get('a')).toMatchObject({ attempt: 1, text: 'Working on it' });
+    expect(view()?.messages.nodes.map((m) => m?.id)).toEqual(['msg-1']);
+    socket.push(streamEvent('e1', 'MESSAGE', chat('a', v(5)), { message: { ...message('msg-2', 'Working on it'), role: 'ASSISTANT' } }));
+    expect(merge.previews.get('a')).toBeUndefined();
+    expect(view()?.messages.nodes.map((m) => m?.id)).toEqual(['msg-1', 'msg-2']);
+    socket.push(part(0, 'Second try'));
+    socket.push(streamEvent('e1', 'PREVIEW_RESET', chat('a', v(5)), { attempt: 2 }));
+    expect(merge.previews.get('a')).toBeUndefined();
+  });
+
   it('MESSAGE_DELETED takes the message out of the transcript', async () => {
     const { socket, view } = await openChat();
     socket.push(streamEvent('e1', 'MESSAGE_DELETED', chat('a', { ...v(6) }), { message: message('msg-1', 'hello') }));

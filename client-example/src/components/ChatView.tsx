@@ -4,6 +4,7 @@ import {
   ArchiveMutation, ChatEventsSubscription, ChatMessagesQuery, ChatViewQuery, DeleteQueuedMutation, MarkReadMutation, PromoteQueuedMutation, SendMessageMutation, UnarchiveMutation,
 } from '../documents.js';
 import type { ChatSummary } from '../liveMerge.js';
+import { PreviewMessage } from '../livePreview.js';
 import { prState, StatusIcon, statusLabel } from './icons.js';
 import { Transcript } from './Transcript.js';
 
@@ -62,6 +63,7 @@ function Messages({ chatId }: { chatId: string }) {
         <button className="link" disabled={fetching} onClick={() => setBefore(page.pageInfo.startCursor ?? null)}>Load earlier messages</button>
       )}
       <Transcript messages={(page?.nodes ?? []).flatMap((m) => (m ? [m] : []))} />
+      <PreviewMessage chatId={chatId} />
     </>
   );
 }
