@@ -1,6 +1,6 @@
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useState } from 'react';
 import { Provider, useQuery, useSubscription } from 'urql';
-import { createChatgraphClient, createGatewaySocket } from './client.js';
+import { createChatgraphClient, createGatewaySocket, type ChatgraphClient } from './client.js';
 import { ChatView } from './components/ChatView.js';
 import { CostView } from './components/CostView.js';
 import { Sidebar } from './components/Sidebar.js';
@@ -33,20 +33,25 @@ function useRoute(): Route {
 export function App() {
   const [token, setToken] = useState(() => window.localStorage.getItem(TOKEN_KEY) ?? '');
   const [online, setOnline] = useState<boolean | null>(null);
-  const session = useMemo(() => {
-    if (!token) return null;
+  const [session, setSession] = useState<ChatgraphClient | null>(null);
+  // One client (cache, live merge, socket) per token, disposed when the token changes or the
+  // page unmounts (StrictMode's extra mount included).
+  useEffect(() => {
+    if (!token) return setSession(null);
     const ws = createGatewaySocket(GATEWAY, token, { on: { connected: () => setOnline(true), closed: () => setOnline(false) } });
-    return createChatgraphClient({ url: GATEWAY, token, ws, onCursorExpired: () => window.location.reload() });
+    const created = createChatgraphClient({ url: GATEWAY, token, ws, onCursorExpired: () => window.location.reload() });
+    setSession(created);
+    return () => created.dispose();
   }, [token]);
-  useEffect(() => () => session?.dispose(), [session]);
 
-  if (!session) {
+  if (!token) {
     return <SignIn defaultToken={import.meta.env.VITE_DEMO_TOKEN ?? ''} onSignIn={(t) => { window.localStorage.setItem(TOKEN_KEY, t); setToken(t); }} />;
   }
   const signOut = () => {
     window.localStorage.removeItem(TOKEN_KEY);
     setToken('');
   };
+  if (!session) return null;
   return (
     <Provider value={session.client}>
       <LiveMergeContext.Provider value={session.merge}>
