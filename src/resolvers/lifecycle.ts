@@ -22,7 +22,8 @@ export async function lockOwnChat(t: DbTask, ctx: Context, chatId: string): Prom
   return chat;
 }
 
-function assertLive(chat: ChatRow): void {
+/** Archived chats reject user actions (ChatArchivedError). */
+export function assertLive(chat: ChatRow): void {
   if (chat.archived) throw new ChatArchivedError(chat.id);
 }
 
@@ -150,10 +151,18 @@ export async function promoteOldest(t: DbTask, chat: ChatRow): Promise<Promotion
   return { ...promoted, error: null };
 }
 
+/**
+ * Rule 7, the user's explicit choice: the named queued message runs now. On a chat at rest
+ * (error, requires_action…) FIFO still holds: the oldest queued message is promoted first, then
+ * the named one. On a busy chat the named message jumps the queue (and ends the current run).
+ */
 export async function promoteQueuedMessage(input: { chatId: string; queuedMessageId: string }, ctx: Context): Promise<{ chat: ChatRow; message: MessageRow }> {
   const result = await ctx.db.tx('promoteQueuedMessage', async (t) => {
-    const chat = await lockOwnChat(t, ctx, input.chatId);
+    let chat = await lockOwnChat(t, ctx, input.chatId);
     assertLive(chat);
+    const oldest = await t.queue.oldest(chat.id);
+    // An unknown id throws below and rolls this promotion back with it.
+    if (!isBusy(chat) && oldest && oldest.id !== input.queuedMessageId) chat = (await promoteOldest(t, chat))!.chat;
     const queued = await t.queue.take(chat.id, input.queuedMessageId);
     if (!queued) throw new NotFoundError('Queued message not found', input.queuedMessageId);
     return promoteQueued(t, chat, queued);
