@@ -33,6 +33,17 @@ export const ERROR_CODES = {
   BAD_REQUEST: 'BAD_REQUEST',
   /** A compressed request body (HTTP 415). */
   UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  /** A watch-stream cursor this server did not issue (sent to clients as BAD_USER_INPUT). */
+  INVALID_CURSOR: 'INVALID_CURSOR',
+  /** Domain failures of mutations (typed members of the result unions carry the same codes). */
+  INVALID_MODEL_CONFIG: 'INVALID_MODEL_CONFIG',
+  CHAT_ARCHIVED: 'CHAT_ARCHIVED',
+  QUEUE_FULL: 'QUEUE_FULL',
+  /** A stored message whose content version this server cannot read (a field error on that message). */
+  UNREADABLE_CONTENT: 'UNREADABLE_CONTENT',
+  /** Trusted-documents mode: only persisted operations are accepted, and this id is unknown. */
+  PERSISTED_QUERY_ONLY: 'PERSISTED_QUERY_ONLY',
+  PERSISTED_QUERY_NOT_FOUND: 'PERSISTED_QUERY_NOT_FOUND',
 } as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];

@@ -6,6 +6,7 @@ import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { operationLabel, recordErrors, recordOperation } from './metrics.js';
 import { DomainError } from './resolvers/errors.js';
+import { ERROR_CODES } from './codes.js';
 
 /** A client's `x-request-id` is kept when it is a plain token; otherwise (or when absent) one is generated. */
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -82,7 +83,7 @@ export function operationLogPlugin(log: Logger): Plugin<OperationContext> {
     },
     onParse({ context }) {
       return ({ result }) => {
-        if (result instanceof Error) finish(context, { name: null, type: 'unknown' }, transportOf(context), performance.now(), { errors: [new GraphQLError(result.message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })] });
+        if (result instanceof Error) finish(context, { name: null, type: 'unknown' }, transportOf(context), performance.now(), { errors: [new GraphQLError(result.message, { extensions: { code: ERROR_CODES.GRAPHQL_PARSE_FAILED } })] });
       };
     },
     onValidate({ context, params }) {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { ERROR_CODES } from './codes.js';
 
 /**
  * Trusted documents (off by default; TRUSTED_DOCUMENTS=<manifest.json>): the server runs only
@@ -70,12 +71,12 @@ export class TrustedDocuments {
 
 function onlyError(): GraphQLError {
   return new GraphQLError('This server runs trusted documents only: send the document hash as documentId (or extensions.persistedQuery.sha256Hash), not query text', {
-    extensions: { code: 'PERSISTED_QUERY_ONLY', http: { status: 400 } },
+    extensions: { code: ERROR_CODES.PERSISTED_QUERY_ONLY, http: { status: 400 } },
   });
 }
 
 function notFoundError(): GraphQLError {
   return new GraphQLError('Unknown document id: it is not in this server\'s trusted documents manifest', {
-    extensions: { code: 'PERSISTED_QUERY_NOT_FOUND', http: { status: 400 } },
+    extensions: { code: ERROR_CODES.PERSISTED_QUERY_NOT_FOUND, http: { status: 400 } },
   });
 }

@@ -19,6 +19,7 @@ import { tracingPlugin } from './tracing.js';
 import type { TrustedDocuments } from './trustedDocuments.js';
 import { DomainError } from './resolvers/errors.js';
 import { schema } from './schema/index.js';
+import { ERROR_CODES } from './codes.js';
 
 /** Server-level context: an HTTP request, or the connection params of a graphql-ws socket. */
 export interface ServerContext {
@@ -84,7 +85,7 @@ export function maskError(error: unknown, message: string): Error {
     return new GraphQLError(unavailable.message, { ...at, extensions: unavailable.extensions });
   }
   if (original instanceof PothosValidationError) {
-    return new GraphQLError(original.message, { ...at, extensions: { code: 'BAD_USER_INPUT' } });
+    return new GraphQLError(original.message, { ...at, extensions: { code: ERROR_CODES.BAD_USER_INPUT } });
   }
   if (original && !(original instanceof GraphQLError)) {
     logger.error({ err: original instanceof Error ? { message: original.message, stack: original.stack } : String(original), path: at.path }, 'unexpected error');

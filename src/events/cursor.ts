@@ -1,4 +1,5 @@
 import type { EventPosition } from './log.js';
+import { ERROR_CODES } from '../codes.js';
 
 /**
  * Cursors: base64url of "v1:<xid>:<seq>", a position in the log. Opaque to clients; the version
@@ -12,7 +13,7 @@ const CURSOR_SHAPE = /^v1:(0|[1-9]\d{0,19}):(0|[1-9]\d{0,18})$/;
 
 /** A client sent a cursor this server did not issue (GraphQL: extensions.code INVALID_CURSOR). */
 export class InvalidEventCursorError extends Error {
-  readonly code = 'INVALID_CURSOR';
+  readonly code = ERROR_CODES.INVALID_CURSOR;
   constructor() {
     super('Invalid event cursor: pass the cursor of an event you received, or omit it');
     this.name = 'InvalidEventCursorError';
@@ -21,7 +22,7 @@ export class InvalidEventCursorError extends Error {
 
 /** Events after the cursor were pruned (GraphQL: extensions.code CURSOR_EXPIRED). */
 export class EventCursorExpiredError extends Error {
-  readonly code = 'CURSOR_EXPIRED';
+  readonly code = ERROR_CODES.CURSOR_EXPIRED;
   constructor(retentionHint = 'the retention window') {
     super(`Event cursor expired: events after it were pruned (older than ${retentionHint}); refetch the data and subscribe again without a cursor`);
     this.name = 'EventCursorExpiredError';

@@ -5,6 +5,7 @@ import { recordEventsDelivered } from '../metrics.js';
 import {
   comparePositions, positionOf, type EventFilter, type EventPosition, type EventRow, type EventLogRepository,
 } from './log.js';
+import { ERROR_CODES } from '../codes.js';
 
 /**
  * Fan-out of the process's event stream (from its one EventListener) to subscriptions.
@@ -77,7 +78,7 @@ export interface EventSubscription<T> extends AsyncIterableIterator<HubEvent<T>>
 
 /** The database stayed unreachable longer than the outage bound (code STREAM_INTERRUPTED). */
 export class EventStreamInterruptedError extends Error {
-  readonly code = 'STREAM_INTERRUPTED';
+  readonly code = ERROR_CODES.STREAM_INTERRUPTED;
   constructor(readonly cursor: string, boundMs: number) {
     super(`The database was unreachable for more than ${Math.round(boundMs / 1000)} s; subscribe again with after: "${cursor}" once it is back`);
     this.name = 'EventStreamInterruptedError';

@@ -1,5 +1,6 @@
 import type { MessageRole } from '../db/models.js';
 import { DomainError } from './errors.js';
+import { ERROR_CODES } from '../codes.js';
 
 /** A message part as the API exposes it (the ChatMessagePart union). */
 export type MessagePart =
@@ -14,7 +15,7 @@ export type MessagePart =
 
 /** Stored content that cannot be read: an error on that message's field, never a crash of the response. */
 export class ContentError extends DomainError {
-  readonly code = 'UNREADABLE_CONTENT';
+  readonly code = ERROR_CODES.UNREADABLE_CONTENT;
   constructor(message: string) {
     super(message);
     this.name = 'ContentError';

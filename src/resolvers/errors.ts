@@ -1,3 +1,5 @@
+import { ERROR_CODES } from '../codes.js';
+
 /**
  * Domain failures. Mutations return them as typed members of their result union (errors
  * plugin); queries surface them as GraphQL errors with `extensions.code` (see yoga.ts maskError).
@@ -12,7 +14,7 @@ export abstract class DomainError extends Error {
 }
 
 export class ValidationError extends DomainError {
-  readonly code = 'BAD_USER_INPUT';
+  readonly code = ERROR_CODES.BAD_USER_INPUT;
   constructor(message: string, readonly field?: string) {
     super(message);
     this.name = 'ValidationError';
@@ -20,7 +22,7 @@ export class ValidationError extends DomainError {
 }
 
 export class NotFoundError extends DomainError {
-  readonly code = 'NOT_FOUND';
+  readonly code = ERROR_CODES.NOT_FOUND;
   constructor(message: string, readonly id?: string) {
     super(message);
     this.name = 'NotFoundError';
@@ -28,7 +30,7 @@ export class NotFoundError extends DomainError {
 }
 
 export class ForbiddenError extends DomainError {
-  readonly code = 'FORBIDDEN';
+  readonly code = ERROR_CODES.FORBIDDEN;
   constructor(message = 'Not allowed') {
     super(message);
     this.name = 'ForbiddenError';
@@ -36,7 +38,7 @@ export class ForbiddenError extends DomainError {
 }
 
 export class InvalidModelConfigError extends DomainError {
-  readonly code = 'INVALID_MODEL_CONFIG';
+  readonly code = ERROR_CODES.INVALID_MODEL_CONFIG;
   constructor(message: string, readonly modelConfigId?: string) {
     super(message);
     this.name = 'InvalidModelConfigError';
@@ -44,7 +46,7 @@ export class InvalidModelConfigError extends DomainError {
 }
 
 export class ChatArchivedError extends DomainError {
-  readonly code = 'CHAT_ARCHIVED';
+  readonly code = ERROR_CODES.CHAT_ARCHIVED;
   constructor(readonly chatId: string, message = 'The chat is archived; unarchive it first') {
     super(message);
     this.name = 'ChatArchivedError';
@@ -52,7 +54,7 @@ export class ChatArchivedError extends DomainError {
 }
 
 export class QueueFullError extends DomainError {
-  readonly code = 'QUEUE_FULL';
+  readonly code = ERROR_CODES.QUEUE_FULL;
   constructor(readonly limit: number) {
     super(`The chat already has ${limit} queued messages`);
     this.name = 'QueueFullError';
@@ -67,7 +69,7 @@ export class QueueFullError extends DomainError {
  */
 export class EventStreamError extends DomainError {
   constructor(
-    readonly code: 'CURSOR_EXPIRED' | 'UNAVAILABLE' | 'STREAM_INTERRUPTED',
+    readonly code: typeof ERROR_CODES.CURSOR_EXPIRED | typeof ERROR_CODES.UNAVAILABLE | typeof ERROR_CODES.STREAM_INTERRUPTED,
     message: string,
     readonly cursor?: string,
   ) {
@@ -82,7 +84,7 @@ export class EventStreamError extends DomainError {
 
 /** A per-user or per-address rate limit was hit; `retryAfterSeconds` says when to try again. */
 export class RateLimitedError extends DomainError {
-  readonly code = 'RATE_LIMITED';
+  readonly code = ERROR_CODES.RATE_LIMITED;
   /** The same wait in milliseconds (sub-second limits, such as streamed parts per chat, need it). */
   readonly retryAfterMs: number;
   constructor(readonly what: string, readonly retryAfterSeconds: number, retryAfterMs?: number) {
@@ -97,7 +99,7 @@ export class RateLimitedError extends DomainError {
 
 /** The response would exceed the response-size bound; ask for smaller pages or fewer fields. */
 export class ResponseTooLargeError extends DomainError {
-  readonly code = 'RESPONSE_TOO_LARGE';
+  readonly code = ERROR_CODES.RESPONSE_TOO_LARGE;
   constructor(readonly limit: number) {
     super(`The response would exceed ${limit} bytes of content; ask for smaller pages or fewer fields`);
     this.name = 'ResponseTooLargeError';

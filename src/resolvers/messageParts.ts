@@ -1,3 +1,4 @@
+import { ERROR_CODES } from '../codes.js';
 import type { Context } from '../context.js';
 import { encodeBatch, type PartDelta } from '../events/messageParts.js';
 import { EventStreamError, ForbiddenError, NotFoundError, RateLimitedError, ValidationError } from './errors.js';
@@ -57,7 +58,7 @@ export async function publishChatMessageParts(input: PublishInput, ctx: Context)
   if (bytes > MAX_BATCH_BYTES) throw new ValidationError(`parts: ${bytes} bytes; the limit per batch is ${MAX_BATCH_BYTES}`, 'parts');
   await ctx.limits?.take('publishes', ctx.viewer!.user.id);
   const relay = ctx.parts;
-  if (!relay) throw new EventStreamError('UNAVAILABLE', 'Message parts are not relayed by this server');
+  if (!relay) throw new EventStreamError(ERROR_CODES.UNAVAILABLE, 'Message parts are not relayed by this server');
   const admitted = relay.admit(input.chatId, input.attempt, bytes);
   if (!admitted.ok && admitted.reason === 'rate') {
     throw new RateLimitedError(`part batches for chat ${input.chatId}`, Math.ceil(admitted.retryAfterMs / 1000), admitted.retryAfterMs);

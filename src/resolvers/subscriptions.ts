@@ -14,6 +14,7 @@ import { ResponseBudget } from '../limits/responseBudget.js';
 import { EventStreamError, ForbiddenError, NotFoundError, ValidationError } from './errors.js';
 import { createLoaders } from './loaders.js';
 import type { PartDelta, PreviewItem } from '../events/messageParts.js';
+import { ERROR_CODES } from '../codes.js';
 
 /**
  * The GraphQL side of the watch stream: which stored events each subscription field receives,
@@ -126,10 +127,10 @@ export type StreamItem<K extends string> = StreamEvent<K> | StreamFailure;
 /** Turns hub failures into errors with a code the client can act on; anything else passes through. */
 function streamError(err: unknown): unknown {
   if (err instanceof InvalidEventCursorError) return new ValidationError(err.message, 'after');
-  if (err instanceof EventCursorExpiredError) return new EventStreamError('CURSOR_EXPIRED', err.message);
-  if (err instanceof EventStreamInterruptedError) return new EventStreamError('STREAM_INTERRUPTED', err.message, err.cursor);
-  if (err instanceof EventStreamNotReadyError) return new EventStreamError('UNAVAILABLE', err.message);
-  if (err instanceof EventHubClosedError) return new EventStreamError('UNAVAILABLE', 'Server shutting down; reconnect and resubscribe with after: the last cursor you received');
+  if (err instanceof EventCursorExpiredError) return new EventStreamError(ERROR_CODES.CURSOR_EXPIRED, err.message);
+  if (err instanceof EventStreamInterruptedError) return new EventStreamError(ERROR_CODES.STREAM_INTERRUPTED, err.message, err.cursor);
+  if (err instanceof EventStreamNotReadyError) return new EventStreamError(ERROR_CODES.UNAVAILABLE, err.message);
+  if (err instanceof EventHubClosedError) return new EventStreamError(ERROR_CODES.UNAVAILABLE, 'Server shutting down; reconnect and resubscribe with after: the last cursor you received');
   return err;
 }
 
@@ -195,7 +196,7 @@ interface OpenOptions<K extends string> {
 }
 
 async function open<K extends string>(ctx: Context, options: OpenOptions<K>): Promise<StreamIterator<K>> {
-  if (!ctx.eventHub) throw new EventStreamError('UNAVAILABLE', 'Subscriptions are not available on this server');
+  if (!ctx.eventHub) throw new EventStreamError(ERROR_CODES.UNAVAILABLE, 'Subscriptions are not available on this server');
   let sub: EventSubscription<EventData>;
   try {
     sub = await ctx.eventHub.subscribe({
@@ -411,7 +412,7 @@ export async function chatsSettled(args: { chatIds: readonly string[] }, ctx: Co
   viewerOf(ctx);
   const ids = [...new Set(args.chatIds)];
   if (ids.length === 0 || ids.length > MAX_SETTLED_CHATS) throw new ValidationError(`chatIds must hold 1-${MAX_SETTLED_CHATS} chats`, 'chatIds');
-  if (!ctx.eventHub) throw new EventStreamError('UNAVAILABLE', 'Subscriptions are not available on this server');
+  if (!ctx.eventHub) throw new EventStreamError(ERROR_CODES.UNAVAILABLE, 'Subscriptions are not available on this server');
   const wanted = new Set(ids);
   let sub: EventSubscription<EventData>;
   try {

@@ -7,6 +7,7 @@ import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
 import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
 import type { Context } from '../context.js';
 import { ForbiddenError, NotFoundError, ValidationError } from '../resolvers/errors.js';
+import { ERROR_CODES } from '../codes.js';
 
 /** The named type parameters of the one schema builder. */
 export interface SchemaTypes {
@@ -97,7 +98,7 @@ export const builder = new SchemaBuilder<SchemaTypes>({
       ctx.viewer
         ? new ForbiddenError('This token lacks the scope this field needs')
         : new GraphQLError('Authentication required: send Authorization: Bearer <token>', {
-            extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
+            extensions: { code: ERROR_CODES.UNAUTHENTICATED, http: { status: 401 } },
           }),
   },
 });
