@@ -16,6 +16,7 @@ import { logger } from './logger.js';
 import { metricsPlugin } from './metrics.js';
 import { operationLogPlugin } from './operationLog.js';
 import { tracingPlugin } from './tracing.js';
+import type { TrustedDocuments } from './trustedDocuments.js';
 import { DomainError } from './resolvers/errors.js';
 import { schema } from './schema/index.js';
 
@@ -31,6 +32,8 @@ export interface YogaOptions {
   graphiql?: GraphiqlDefaults;
   /** Where operation log lines go (default: the process logger). */
   logger?: Logger;
+  /** Trusted documents mode: only the manifest's operations run (see trustedDocuments.ts). */
+  trustedDocuments?: TrustedDocuments;
   /** Extra readiness checks (the LISTEN connection, later); each throws when not ready. */
   readinessChecks?: Array<() => Promise<void>>;
   /** Live channels per user, shared with the WebSocket server (one per app). */
@@ -89,7 +92,7 @@ export function maskError(error: unknown, message: string): Error {
   return yogaMaskError(error, message, false);
 }
 
-/** Introspection only where GraphiQL is served (DESIGN 7). */
+/** Introspection only where GraphiQL is served. */
 const disableIntrospection: Plugin = {
   onValidate({ addValidationRule }) {
     addValidationRule(NoSchemaIntrospectionCustomRule);
@@ -102,7 +105,6 @@ export function createChatgraphYoga(options: YogaOptions): ChatgraphYoga {
   const { config } = services;
   const plugins: Plugin[] = [
     readinessPlugin(services, options.readinessChecks ?? []),
-    bodyLimitPlugin(config.maxBodyBytes),
     queryStringPlugin,
     documentNestingPlugin(),
     EnvelopArmorPlugin({
@@ -121,8 +123,12 @@ export function createChatgraphYoga(options: YogaOptions): ChatgraphYoga {
   plugins.unshift(operationLogPlugin(options.logger ?? logger) as Plugin);
   if (config.metrics) plugins.unshift(metricsPlugin());
   if (config.tracing !== 'off') plugins.push(tracingPlugin(config.tracing));
+  if (options.trustedDocuments) plugins.push(options.trustedDocuments.plugin());
   if (config.graphiql) plugins.unshift(graphiqlPlugin('/graphql', options.graphiql));
   else plugins.push(disableIntrospection);
+  // First of all: it may replace the request with one whose body it has read (bounded), and
+  // every later hook (request ids, metrics) must see that same request object.
+  plugins.unshift(bodyLimitPlugin(config.maxBodyBytes));
   if (config.graphqlJit) plugins.push(useCompiledExecution());
 
   return createYoga<ServerContext, Context>({

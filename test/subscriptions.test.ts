@@ -374,7 +374,7 @@ describe('connections and limits', () => {
     await update(alice, chat, { title: 'after cursor' });
     await pruneEvents(tdb.db, 1, { now: new Date(Date.now() + 3 * 86_400_000) });
     const expired = collect(client(alice), EVENTS, { chatId: chat, after: first!.chatEvents.cursor });
-    const results = await finished(expired);
+    const results = await finished(expired, 30_000);
     expect(results[0]!.errors?.[0]).toMatchObject({ extensions: { code: 'CURSOR_EXPIRED' } });
     expect(results[0]!.errors![0]!.message).toMatch(/refetch/);
   });
