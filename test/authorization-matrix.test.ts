@@ -74,6 +74,7 @@ const ROWS: Record<string, Row> = {
   archiveChat: { kind: 'mutation', document: m('archiveChat', (t) => ({ chatId: t.chat })), expect: USER_MUTATION },
   unarchiveChat: { kind: 'mutation', document: m('unarchiveChat', (t) => ({ chatId: t.chat })), expect: USER_MUTATION },
   markChatRead: { kind: 'mutation', document: m('markChatRead', (t) => ({ chatId: t.chat })), expect: USER_MUTATION },
+  retryChat: { kind: 'mutation', document: m('retryChat', (t) => ({ chatId: t.chat })), expect: USER_MUTATION },
   // Worker mutations: the worker scope.
   acquireChats: { kind: 'mutation', document: m('acquireChats', () => ({ workerId: 'matrix-worker', limit: 1 })), expect: WORKER_MUTATION },
   heartbeatChats: { kind: 'mutation', document: m('heartbeatChats', (t) => ({ workerId: 'matrix-worker', chatIds: [t.chat] })), expect: WORKER_MUTATION },
@@ -107,6 +108,7 @@ const CHAT_STATE: Record<string, { status: string; archived?: boolean; worker?: 
   appendChatMessages: { status: 'running', worker: true },
   finishChatRun: { status: 'running', worker: true },
   promoteQueuedMessage: { status: 'error' },
+  retryChat: { status: 'error' },
 };
 
 function rootFields(): string[] {
