@@ -61,14 +61,13 @@ export class QueueFullError extends DomainError {
 
 /**
  * A watch-stream failure the client can act on: a cursor it cannot resume from (CURSOR_EXPIRED),
- * a subscription that fell behind (SUBSCRIPTION_OVERFLOW), a database outage longer than the
- * bound (STREAM_INTERRUPTED), or a stream that is not available right now (UNAVAILABLE:
- * starting, or shutting down). The message says what to do; `cursor`, when set, is the last
+ * a database outage longer than the bound (STREAM_INTERRUPTED), or a stream that is not
+ * available right now (UNAVAILABLE: starting, or shutting down). The message says what to do; `cursor`, when set, is the last
  * event delivered, sent as `extensions.cursor`.
  */
 export class EventStreamError extends DomainError {
   constructor(
-    readonly code: 'CURSOR_EXPIRED' | 'SUBSCRIPTION_OVERFLOW' | 'UNAVAILABLE' | 'STREAM_INTERRUPTED',
+    readonly code: 'CURSOR_EXPIRED' | 'UNAVAILABLE' | 'STREAM_INTERRUPTED',
     message: string,
     readonly cursor?: string,
   ) {
@@ -84,12 +83,15 @@ export class EventStreamError extends DomainError {
 /** A per-user or per-address rate limit was hit; `retryAfterSeconds` says when to try again. */
 export class RateLimitedError extends DomainError {
   readonly code = 'RATE_LIMITED';
-  constructor(readonly what: string, readonly retryAfterSeconds: number) {
-    super(`Too many ${what}; retry in ${retryAfterSeconds} s`);
+  /** The same wait in milliseconds (sub-second limits, such as streamed parts per chat, need it). */
+  readonly retryAfterMs: number;
+  constructor(readonly what: string, readonly retryAfterSeconds: number, retryAfterMs?: number) {
+    super(retryAfterMs !== undefined && retryAfterMs < 1000 ? `Too many ${what}; retry in ${retryAfterMs} ms` : `Too many ${what}; retry in ${retryAfterSeconds} s`);
     this.name = 'RateLimitedError';
+    this.retryAfterMs = retryAfterMs ?? retryAfterSeconds * 1000;
   }
   override get extensions() {
-    return { retryAfterSeconds: this.retryAfterSeconds };
+    return { retryAfterSeconds: this.retryAfterSeconds, retryAfterMs: this.retryAfterMs };
   }
 }
 

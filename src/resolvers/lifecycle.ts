@@ -6,14 +6,14 @@ import type { ModelConfigRow } from '../db/repos/modelConfigs.js';
 import { ChatArchivedError, ForbiddenError, InvalidModelConfigError, NotFoundError, QueueFullError, ValidationError } from './errors.js';
 import { contentFromInput, labelsFromInput, titleFromInput, type ChatInputPart } from './inputs.js';
 import { isUuid } from './ids.js';
-import { canRead } from './loaders.js';
+import { canRead } from '../auth/policy.js';
 import { fallbackModelConfig, resolveModelConfig } from './models.js';
 
 /** Rule 4: at most this many queued messages per chat. */
 export const MAX_QUEUED = 20;
 
 /**
- * Locks a chat the viewer owns (rule 2: first statement of every chat mutation). Absent or
+ * Locks a chat the viewer owns (lock the chat row first: the first statement of every chat mutation). Absent or
  * invisible → NotFoundError (existence is not revealed); visible but someone else's (admin,
  * worker) → ForbiddenError.
  */
@@ -24,7 +24,8 @@ export async function lockOwnChat(t: DbTask, ctx: Context, chatId: string): Prom
   return chat;
 }
 
-function assertLive(chat: ChatRow): void {
+/** Archived chats reject user actions (ChatArchivedError). */
+export function assertLive(chat: ChatRow): void {
   if (chat.archived) throw new ChatArchivedError(chat.id);
 }
 
@@ -105,7 +106,7 @@ export async function sendChatMessage(
 }
 
 /**
- * Rule 7 (and rule 8 when called by finishChatRun): turn a queued row into a user message with
+ * Promotion (and auto-promotion when called by finishChatRun): turn a queued row into a user message with
  * its stored model, falling back to the chat's last model, then the default; the chat goes pending.
  * `model` skips the resolution when the caller already made it.
  */

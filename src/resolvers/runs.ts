@@ -3,6 +3,7 @@ import type { DbTask } from '../db/index.js';
 import type { ChatRow, ChatStatus } from '../db/repos/chats.js';
 import type { MessageRole, MessageRow, MessageVisibility, NewMessage } from '../db/repos/messages.js';
 import type { ModelConfigRow } from '../db/repos/modelConfigs.js';
+import { encodeEnd, PARTS_CHANNEL } from '../events/messageParts.js';
 import { ContentError, parseContent } from './content.js';
 import { ForbiddenError, InvalidModelConfigError, NotFoundError, ValidationError } from './errors.js';
 import { promoteOldest, remember } from './lifecycle.js';
@@ -27,7 +28,8 @@ const MAX_WORKER_ID_LENGTH = 200;
  */
 export const MAX_USAGE_COUNT = 1_000_000_000_000n;
 
-function workerIdFromInput(workerId: string): string {
+/** A trimmed workerId, or ValidationError. */
+export function workerIdFromInput(workerId: string): string {
   const id = workerId.trim();
   if (id === '' || id.length > MAX_WORKER_ID_LENGTH) throw new ValidationError(`workerId must be 1-${MAX_WORKER_ID_LENGTH} characters`, 'workerId');
   return id;
@@ -38,7 +40,7 @@ function workerIdFromInput(workerId: string): string {
  * that is not running, or is running for another worker (reclaimed after a stale heartbeat,
  * interrupted, archived), is ForbiddenError: the worker has lost the run and must stop.
  */
-async function lockOwnedRun(t: DbTask, chatId: string, workerId: string): Promise<ChatRow> {
+export async function lockOwnedRun(t: DbTask, chatId: string, workerId: string): Promise<ChatRow> {
   const chat = await t.chats.lock(chatId);
   if (!chat) throw new NotFoundError('Chat not found', chatId);
   if (!ownsRun(chat, workerId)) throw new ForbiddenError(notOwnerMessage(chat, workerId));
@@ -49,7 +51,8 @@ function ownsRun(chat: ChatRow, workerId: string): boolean {
   return chat.status === 'running' && chat.worker_id === workerId;
 }
 
-function notOwnerMessage(chat: ChatRow, workerId: string): string {
+/** Why a worker may not act on a chat it no longer runs. */
+export function notOwnerMessage(chat: ChatRow, workerId: string): string {
   return chat.status === 'running'
     ? `Worker "${workerId}" no longer owns chat ${chat.id}: another worker runs it`
     : `Worker "${workerId}" no longer owns chat ${chat.id}: it is ${chat.status}, not running`;
@@ -60,7 +63,7 @@ export async function acquireChats(input: { workerId: string; limit?: number | n
   const workerId = workerIdFromInput(input.workerId);
   const limit = input.limit ?? 1;
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_ACQUIRE) throw new ValidationError(`limit must be 1..${MAX_ACQUIRE}`, 'limit');
-  // One statement, so no explicit transaction: FOR UPDATE SKIP LOCKED locks the rows it claims (rule 2).
+  // One statement, so no explicit transaction: FOR UPDATE SKIP LOCKED locks the rows it claims (lock the chat row first).
   const chats = await ctx.db.chats.acquire(workerId, limit);
   remember(ctx, ...chats);
   return { chats };
@@ -122,7 +125,7 @@ function checkMessage(m: AppendMessageInput, i: number): NewMessage {
     if (value < 0n) throw new ValidationError(`${where}.usage.${key} must not be negative`, `${where}.usage.${key}`);
     if (value > MAX_USAGE_COUNT) throw new ValidationError(`${where}.usage.${key} must be at most 10^12`, `${where}.usage.${key}`);
   }
-  // Reasoning is part of output (rule 15): a larger count means the worker reported them apart.
+  // Reasoning is part of output (never billed twice, docs/costs.md): a larger count means the worker reported them apart.
   if (u.reasoningTokens != null && u.outputTokens != null && u.reasoningTokens > u.outputTokens) {
     throw new ValidationError(`${where}.usage.reasoningTokens must be included in outputTokens`, `${where}.usage.reasoningTokens`);
   }
@@ -147,9 +150,9 @@ function checkMessage(m: AppendMessageInput, i: number): NewMessage {
 }
 
 /**
- * Appends the worker's messages to the run it owns, in order, in one statement (rule 6 hot
+ * Appends the worker's messages to the run it owns, in order, in one statement (the message-insert hot
  * path). Assistant messages without a model are the turn's model (the chat's last) and carry
- * their cost (rule 15); the chat's last model follows the last message that names one, and
+ * their cost (docs/costs.md); the chat's last model follows the last message that names one, and
  * the chats row is rewritten only when that model actually changes.
  */
 export async function appendChatMessages(
@@ -179,6 +182,11 @@ export async function appendChatMessages(
     });
     const turnModel = rows.findLast((r) => r.model_config_id !== null)?.model_config_id ?? null;
     const messages = await t.messages.insert(chat.id, rows, turnModel);
+    // Ends the chat's streamed preview in this transaction, so the marker reaches every process
+    // after the preview's parts and before the next attempt's (see events/messageParts.ts). Only
+    // when a preview is open here: appends without streaming cost no extra statement.
+    const assistant = messages.filter((m) => m.role === 'assistant').map((m) => m.id);
+    if (assistant.length > 0 && ctx.parts?.hasPreview(chat.id)) await t.chats.notify(PARTS_CHANNEL, encodeEnd(chat.id, assistant));
     // The insert statement moved the chat's model only if it differed; only then is the locked row stale.
     const moved = turnModel !== null && turnModel !== chat.last_model_config_id;
     const [current] = moved ? await t.chats.byIds([chat.id]) : [chat];
@@ -214,9 +222,9 @@ export interface FinishResult {
 /**
  * Ends the worker's run. A finish from a worker that no longer owns the chat (another
  * worker_id, or the chat is not running) changes nothing and answers `finished: false` with
- * the chat as it is, so a retried or late finish is harmless. ERROR stores lastError (rule 9)
+ * the chat as it is, so a retried or late finish is harmless. ERROR stores lastError (a later non-error status clears it)
  * and holds the queue until the user acts. WAITING on a live chat promotes the oldest queued
- * message in the same transaction (rule 8): the chat then goes straight to PENDING, without
+ * message in the same transaction (auto-promotion): the chat then goes straight to PENDING, without
  * passing through WAITING. A finish never wedges: when no model config is usable for that
  * message it stays queued, the chat goes ERROR saying why, and the finish still commits.
  */
