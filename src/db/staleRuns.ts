@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { logger as rootLogger } from '../logger.js';
-import type { ChatRow } from './repos/chats.js';
+import type { ChatRow } from './models.js';
 import type { Queryable } from './index.js';
 import { startPeriodicJob, type PeriodicJob } from './periodicJob.js';
 

@@ -1,5 +1,6 @@
 import type { Context } from '../context.js';
-import type { ChatKey, ChatListFilter, ChatRow, CostTotalsRow, DiffStatusRow, QueuedMessageRow } from '../db/repos/chats.js';
+import type { ChatKey, ChatListFilter } from '../db/repos/chats.js';
+import type { ChatRow, CostTotalsRow, DiffStatusRow, QueuedMessageRow } from '../db/models.js';
 import { parseContent, summarize, summarizeText } from './content.js';
 import { ForbiddenError, ValidationError } from './errors.js';
 import { isUuid } from './ids.js';

@@ -1,4 +1,4 @@
-import type { MessageRole } from '../db/repos/messages.js';
+import type { MessageRole } from '../db/models.js';
 import { DomainError } from './errors.js';
 
 /** A message part as the API exposes it (the ChatMessagePart union). */

@@ -1,5 +1,5 @@
 import type { Context } from '../context.js';
-import type { ChatRow, DiffStatusRow } from '../db/repos/chats.js';
+import type { ChatRow, DiffStatusRow } from '../db/models.js';
 import type { DiffStatusFields } from '../db/repos/diffStatuses.js';
 import { NotFoundError, ValidationError } from './errors.js';
 import { remember } from './lifecycle.js';

@@ -1,8 +1,6 @@
 import type { Context } from '../context.js';
 import type { DbTask } from '../db/index.js';
-import type { ChatRow, QueuedMessageRow } from '../db/repos/chats.js';
-import type { MessageRow } from '../db/repos/messages.js';
-import type { ModelConfigRow } from '../db/repos/modelConfigs.js';
+import type { ChatRow, MessageRow, ModelConfigRow, QueuedMessageRow } from '../db/models.js';
 import { ChatArchivedError, ForbiddenError, InvalidModelConfigError, NotFoundError, QueueFullError, ValidationError } from './errors.js';
 import { contentFromInput, labelsFromInput, titleFromInput, type ChatInputPart } from './inputs.js';
 import { isUuid } from './ids.js';

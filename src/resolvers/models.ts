@@ -1,6 +1,7 @@
 import type { Context } from '../context.js';
 import type { DbTask, Queryable } from '../db/index.js';
-import type { ModelConfigFields, ModelConfigRow } from '../db/repos/modelConfigs.js';
+import type { ModelConfigFields } from '../db/repos/modelConfigs.js';
+import type { ModelConfigRow } from '../db/models.js';
 import { InvalidModelConfigError, NotFoundError, ValidationError } from './errors.js';
 
 /** Live model configs (disabled ones on request), default first. */
