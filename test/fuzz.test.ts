@@ -175,7 +175,13 @@ describe('fuzzing (seeded, over HTTP, WebSocket and SSE)', () => {
       const abort = new AbortController();
       const timer = setTimeout(() => abort.abort(), 1500);
       try {
-        const res = await fetch(url, { headers: { accept: sse ? 'text/event-stream' : 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, signal: abort.signal });
+        const init = { headers: { accept: sse ? 'text/event-stream' : 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, signal: abort.signal };
+        // A GET is idempotent: one retry when the client's pooled keep-alive socket turned out to
+        // be closed already (a client-side race between phases, not an answer of the server's).
+        const res = await fetch(url, init).catch((err: Error) => {
+          if (err.name === 'AbortError' || !/fetch failed/.test(String(err))) throw err;
+          return fetch(url, init);
+        });
         const reader = res.body!.getReader();
         const first = await reader.read().catch(() => ({ value: undefined }));
         check(`get #${i} ${sub.slice(0, 200)}`, res.status, first.value ? new TextDecoder().decode(first.value) : '');
