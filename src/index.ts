@@ -123,12 +123,18 @@ async function start(config: Config, seedRequested: boolean, demo: boolean): Pro
     await database.close();
     throw err;
   }
-  const app = buildApp({
-    db: database.db,
-    config,
-    reclaimStaleRuns: true,
-    graphiql: tokens?.alice ? { headers: { Authorization: `Bearer ${tokens.alice}` }, defaultQuery: DEFAULT_QUERY } : undefined,
-  });
+  let app: ReturnType<typeof buildApp>;
+  try {
+    app = buildApp({
+      db: database.db,
+      config,
+      reclaimStaleRuns: true,
+      graphiql: tokens?.alice ? { headers: { Authorization: `Bearer ${tokens.alice}` }, defaultQuery: DEFAULT_QUERY } : undefined,
+    });
+  } catch (err) {
+    await database.close(); // e.g. an unreadable TRUSTED_DOCUMENTS manifest
+    throw err;
+  }
 
   let stopDemo: (() => Promise<void>) | undefined;
   let shuttingDown = false;

@@ -35,6 +35,8 @@ function describe(document: DocumentNode, operationName: string | null | undefin
 
 interface OperationContext {
   request?: Request;
+  /** The Node request (HTTP through node:http). */
+  req?: object;
 }
 
 /**
@@ -43,8 +45,14 @@ interface OperationContext {
  * out). Never variables, results, headers or tokens: those carry message content and secrets.
  */
 export function operationLogPlugin(log: Logger): Plugin<OperationContext> {
-  const requestIds = new WeakMap<Request, string>();
-  const idOf = (context: OperationContext) => (context.request && requestIds.get(context.request)) ?? randomUUID();
+  // Keyed by the Node request when there is one: a plugin may replace the fetch Request
+  // (the body limit re-creates it after reading the body), the Node request stays.
+  const requestIds = new WeakMap<object, string>();
+  const keyOf = (holder: { req?: object; request?: Request }) => holder.req ?? holder.request;
+  const idOf = (context: OperationContext) => {
+    const key = keyOf(context);
+    return (key && requestIds.get(key)) ?? randomUUID();
+  };
 
   const finish = (
     context: OperationContext,
@@ -65,11 +73,11 @@ export function operationLogPlugin(log: Logger): Plugin<OperationContext> {
   };
 
   return {
-    onRequest({ request }) {
-      requestIds.set(request, requestIdFor(request.headers.get('x-request-id')));
+    onRequest({ request, serverContext }) {
+      requestIds.set(keyOf({ req: (serverContext as { req?: object } | undefined)?.req, request })!, requestIdFor(request.headers.get('x-request-id')));
     },
-    onResponse({ request, response }) {
-      const id = requestIds.get(request);
+    onResponse({ request, response, serverContext }) {
+      const id = requestIds.get(keyOf({ req: (serverContext as { req?: object } | undefined)?.req, request })!);
       if (id) response.headers.set('x-request-id', id);
     },
     onParse({ context }) {

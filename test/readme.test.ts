@@ -82,6 +82,7 @@ describe('README examples', () => {
       'installs packages and serves until stopped; test/cli.test.ts runs the same start',
       'serves until stopped; client-example/test/dashboard.e2e.test.ts builds and serves the dashboard against a gateway',
       'watches until stopped; client-example/test/watch.test.ts runs the watcher against a gateway',
+      'needs Docker, absent on the test machine, and reinstalls node_modules; test/container.test.ts lints the Dockerfile and replays its build steps',
     ]);
     expect(blocks.filter((b) => !b.skip).length).toBeGreaterThanOrEqual(6);
   });
