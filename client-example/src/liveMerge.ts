@@ -62,6 +62,11 @@ export const STREAM_KIND_FIELDS: Record<StreamEvent['kind'], readonly ChatField[
   MODEL_CONFIG: ['lastModelConfig'],
   TITLE: ['title'],
   ARCHIVED: ['archived', 'status'],
+  // A sub-agent changed: its own row is merged from the event's `child`; the parent's fields stay.
+  CHILD_UPDATE: [],
+  // Streamed parts and their reset live in the preview store (preview.ts), never in the cache.
+  MESSAGE_PART: [],
+  PREVIEW_RESET: [],
 };
 
 /** How fresh a chat snapshot is: its version once the API sends one, else its updatedAt. */
