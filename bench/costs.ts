@@ -17,6 +17,7 @@ import { createDb, onQuery, pgp, type Db } from '../src/db/index.js';
 import { ensureDatabase, startEmbeddedPostgres, type EmbeddedHandle } from '../src/db/embedded.js';
 import { migrate } from '../src/db/migrate.js';
 import { costTotalsColumns } from '../src/db/repos/chats.js';
+import { costFragments } from '../src/db/repos/costs.js';
 import { sql } from '../src/db/sql.js';
 import { logger } from '../src/logger.js';
 import { createChatgraphYoga } from '../src/yoga.js';
@@ -91,6 +92,8 @@ export async function load(db: Db): Promise<{ heavyId: string }> {
     // The measured user: every message inside the default 30-day range (the worst case).
     await t.none(messages(heavy, 'assistant', HEAVY_MESSAGES, 29), ids);
     await t.none(messages(heavy, 'user', HEAVY_MESSAGES / 2, 29), ids);
+    // The load skipped triggers, the rollups' among them: compute them as the triggers would have.
+    await t.any('SELECT chat_cost_rollups_rebuild()');
     return { heavyId };
   });
 }
@@ -222,17 +225,34 @@ async function main(): Promise<void> {
       rows.push(`| ${c.name} | ${statements} | ${s.p50.toFixed(1)} | ${s.p95.toFixed(1)} | ${s.max.toFixed(1)} |`);
     }
 
-    // The SQL floor: the same summary statement straight through pg-promise, no GraphQL.
+    // The SQL floor: the same summary statement straight through pg-promise, no GraphQL; and the
+    // per-message statements cost analytics ran before the daily rollups, for comparison.
     const summarySql = sql('chat_messages/cost_summary.sql');
+    const usersSql = sql('chat_messages/cost_users.sql');
+    const rawSummary = new pgp.QueryFile(new URL('./sql/cost_summary_raw.sql', import.meta.url).pathname, { minify: true });
+    const rawUsers = new pgp.QueryFile(new URL('./sql/cost_users_raw.sql', import.meta.url).pathname, { minify: true });
     const end = new Date();
-    const params = { totals: costTotalsColumns, userId: heavyId, start: new Date(end.getTime() - 30 * DAY_MS), end };
+    const start = new Date(end.getTime() - 30 * DAY_MS);
+    const params = { ...costFragments(pgp, start, end), userId: heavyId };
+    const rawParams = { totals: costTotalsColumns, userId: heavyId, start, end };
+    const usersParams = { pattern: null, afterCost: null, afterUsername: null, limit: 51 };
+    // Exactness on the benchmark's own data: the rollup statements answer what the per-message ones do.
+    const same = (a: unknown[], b: unknown[]) => JSON.stringify(a) === JSON.stringify(b);
+    if (!same(await db.any(summarySql, params), await db.any(rawSummary, rawParams))) throw new Error('rollup summary differs from the per-message one');
+    if (!same(await db.any(usersSql, { ...costFragments(pgp, start, end), ...usersParams }), await db.any(rawUsers, { ...rawParams, ...usersParams }))) {
+      throw new Error('rollup costUsers differs from the per-message one');
+    }
     const floor = await time(async () => void (await db!.any(summarySql, params)));
     rows.push(`| SQL floor: cost_summary.sql via pg-promise (no GraphQL) | 1 | ${floor.p50.toFixed(1)} | ${floor.p95.toFixed(1)} | ${floor.max.toFixed(1)} |`);
+    const before = await time(async () => void (await db!.any(rawSummary, rawParams)));
+    rows.push(`| before the rollups: per-message summary statement (bench/sql/cost_summary_raw.sql) | 1 | ${before.p50.toFixed(1)} | ${before.p95.toFixed(1)} | ${before.max.toFixed(1)} |`);
 
     const plans = [
       ['cost_summary.sql, 30 days', pgp.as.format(summarySql, params)],
-      ['cost_summary.sql, 1 day', pgp.as.format(summarySql, { ...params, start: new Date(end.getTime() - DAY_MS) })],
-      ['cost_users.sql, 30 days, first 50', pgp.as.format(sql('chat_messages/cost_users.sql'), { totals: costTotalsColumns, start: params.start, end, pattern: null, afterCost: null, afterUsername: null, limit: 51 })],
+      ['cost_summary.sql, 1 day', pgp.as.format(summarySql, { ...costFragments(pgp, new Date(end.getTime() - DAY_MS), end), userId: heavyId })],
+      ['cost_users.sql, 30 days, first 50', pgp.as.format(usersSql, { ...costFragments(pgp, start, end), ...usersParams })],
+      ['before: cost_summary_raw.sql, 30 days', pgp.as.format(rawSummary, rawParams)],
+      ['before: cost_users_raw.sql, 30 days, first 50', pgp.as.format(rawUsers, { ...rawParams, ...usersParams })],
     ] as const;
     const planRows: string[] = [];
     for (const [name, query] of plans) {

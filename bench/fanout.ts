@@ -13,6 +13,7 @@ import { createDb } from '../src/db/index.js';
 import { ensureDatabase, startEmbeddedPostgres } from '../src/db/embedded.js';
 import { migrate } from '../src/db/migrate.js';
 import { buildApp } from '../src/server.js';
+import WebSocket from 'ws';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -33,6 +34,15 @@ export interface FanoutResult {
   serverCpuUsPerDelivery: number;
   /** Server CPU time / wall time while events flow, percent of one core. */
   serverCpuShare: number;
+  /** Where the time goes between commit and socket, per stage: median and worst over the events. */
+  stages: Array<{ stage: string; p50: number; max: number }>;
+}
+
+/** Median and maximum of `xs` (ms, one decimal). */
+function medianMax(xs: number[]): { p50: number; max: number } {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const r = (n: number | undefined) => (n === undefined ? NaN : Math.round(n * 10) / 10);
+  return { p50: r(sorted[Math.floor(sorted.length / 2)]), max: r(sorted.at(-1)) };
 }
 
 function arg(name: string, fallback: number): number {
@@ -48,11 +58,14 @@ const settle = async () => {
   return process.memoryUsage();
 };
 
+let fanoutRuns = 0;
+
 /** Runs the fan-out benchmark against `adminUrl` (a server where databases can be created). */
 export async function runFanout(adminUrl: string, subscriptions = 5000, events = 20): Promise<FanoutResult> {
   const perConnection = 50;
   const connections = Math.ceil(subscriptions / perConnection);
-  const name = `chatgraph_fanout_${process.pid}`;
+  // One database per call: the bench runs it twice (5,000 live, then 20,000 idle).
+  const name = `chatgraph_fanout_${process.pid}_${++fanoutRuns}`;
   await ensureDatabase(adminUrl, name);
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
@@ -62,9 +75,30 @@ export async function runFanout(adminUrl: string, subscriptions = 5000, events =
   const user = await createUser(db, { username: 'fan' });
   const { token } = await createToken(db, { username: 'fan' });
   const chat = await db.one("INSERT INTO chats (owner_id, last_model_config_id) SELECT $1, id FROM chat_model_configs RETURNING id", [user.id]);
-  const config = loadConfig({ ...process.env, LOG_LEVEL: 'warn', MAX_SUBSCRIPTIONS_PER_CONNECTION: String(perConnection) });
+  // One user holds every socket here (the per-user connection limit is for real clients).
+  const config = loadConfig({
+    ...process.env,
+    LOG_LEVEL: 'warn',
+    MAX_SUBSCRIPTIONS_PER_CONNECTION: String(perConnection),
+    MAX_CONNECTIONS_PER_USER: String(connections),
+  });
   const app = buildApp({ db, config });
   const endpoint = (await app.start(0, '127.0.0.1')).replace(/^http/, 'ws');
+
+  // Frames the server writes, recognised by the title's stamp (see the stage timing below). The
+  // server binds each socket's send when it connects, so the hook goes in before any client does.
+  const marks = new Map<string, { start: number; commit?: number; notify?: number; batch?: number; firstWrite?: number; lastWrite?: number }>();
+  const send = WebSocket.prototype.send;
+  WebSocket.prototype.send = function (this: WebSocket, data: unknown, ...rest: unknown[]) {
+    const stamp = marks.size > 0 && typeof data === 'string' ? /"title":"(t\d+)"/.exec(data)?.[1] : undefined;
+    const m = stamp ? marks.get(stamp) : undefined;
+    if (m) {
+      const now = performance.now();
+      m.firstWrite ??= now;
+      m.lastWrite = now;
+    }
+    return (send as (...a: unknown[]) => void).call(this, data, ...rest);
+  } as typeof send;
 
   const before = await settle();
   const child = fork(new URL('./fanout-clients.ts', import.meta.url).pathname, [], {
@@ -90,13 +124,48 @@ export async function runFanout(adminUrl: string, subscriptions = 5000, events =
       [name],
     );
     const writer = createDb(url.toString(), 1);
+    // Stage timing, all on this process's clock: the writer's commit (its UPDATE returned), the
+    // NOTIFY on a LISTEN connection of our own (the server's arrives at the same moment), the
+    // listener's settled batch (onBatch), and the first and last frame the server writes for the
+    // event (ws send, recognised by the title's stamp). The client's receipt closes the chain.
+    let pending: string | undefined;
+    const notifyConn = await writer.connect({ direct: true });
+    notifyConn.client.on('notification', () => {
+      const m = pending ? marks.get(pending) : undefined;
+      if (m && m.notify === undefined) m.notify = performance.now();
+    });
+    await notifyConn.none('LISTEN chatgraph_events');
+    const offBatch = app.eventStream.listener.onBatch(() => {
+      const m = pending ? marks.get(pending) : undefined;
+      if (m && m.batch === undefined) m.batch = performance.now();
+    });
     const cpuBefore = process.cpuUsage();
     const wallBefore = performance.now();
-    for (let i = 0; i < events; i++) {
-      await writer.none('UPDATE chats SET title = $1 WHERE id = $2', [`t${Date.now()}`, chat.id]);
-      await new Promise((r) => setTimeout(r, 250));
+    try {
+      for (let i = 0; i < events; i++) {
+        const title = `t${Date.now()}`;
+        marks.set(title, { start: performance.now() });
+        pending = title;
+        await writer.none('UPDATE chats SET title = $1 WHERE id = $2', [title, chat.id]);
+        marks.get(title)!.commit = performance.now();
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    } finally {
+      pending = undefined;
+      offBatch();
+      await notifyConn.done();
     }
     await writer.$pool.end();
+    const span = (from: 'start' | 'commit' | 'notify' | 'batch' | 'firstWrite', to: 'commit' | 'notify' | 'batch' | 'firstWrite' | 'lastWrite') =>
+      [...marks.values()].filter((m) => m[from] !== undefined && m[to] !== undefined).map((m) => m[to]! - m[from]!);
+    const stages = [
+      { stage: 'write → commit (UPDATE returned)', ...medianMax(span('start', 'commit')) },
+      { stage: 'commit → NOTIFY received', ...medianMax(span('commit', 'notify')) },
+      { stage: 'NOTIFY → settled batch read (listener)', ...medianMax(span('notify', 'batch')) },
+      { stage: 'batch → first frame written (load + execute + serialize)', ...medianMax(span('batch', 'firstWrite')) },
+      { stage: 'first → last frame written (all sockets)', ...medianMax(span('firstWrite', 'lastWrite')) },
+      { stage: 'commit → last frame written', ...medianMax(span('commit', 'lastWrite')) },
+    ];
     const expected = connections * perConnection * events;
     let stats: Record<string, number> = {};
     await waitFor(() => {
@@ -123,8 +192,10 @@ export async function runFanout(adminUrl: string, subscriptions = 5000, events =
       rssPerSubscription: Math.round((idle.rss - before.rss) / n),
       serverCpuUsPerDelivery: Math.round((serverCpuMs * 1000) / Math.max(1, stats.count ?? 0)),
       serverCpuShare: Math.round((serverCpuMs / wallMs) * 100),
+      stages,
     };
   } finally {
+    WebSocket.prototype.send = send;
     child.send({ type: 'close' });
     await new Promise((r) => child.once('exit', r));
     await app.stop();
@@ -138,6 +209,12 @@ export function fanoutTable(r: FanoutResult): string {
     '| subscriptions | events | delivered / expected | p50 ms | p95 ms | p99 ms | max ms | server CPU µs / delivery | DB connections of the process | heap / idle subscription | RSS / idle subscription |',
     '|---|---|---|---|---|---|---|---|---|---|---|',
     `| ${r.subscriptions} | ${r.events} | ${r.delivered} / ${r.expected} | ${r.p50} | ${r.p95} | ${r.p99} | ${r.max} | ${r.serverCpuUsPerDelivery} | ${r.listenConnections} | ${(r.heapPerSubscription / 1024).toFixed(1)} KiB | ${(r.rssPerSubscription / 1024).toFixed(1)} KiB |`,
+    '',
+    'Where the time goes (server side, per event; median and worst of the events; the client\'s receipt latency above adds the socket transfer and its own parsing):',
+    '',
+    '| stage | median ms | max ms |',
+    '|---|---|---|',
+    ...r.stages.map((x) => `| ${x.stage} | ${x.p50} | ${x.max} |`),
   ].join('\n');
 }
 

@@ -1,17 +1,18 @@
 import './lib/env.js'; // first: sets LOG_LEVEL before chatgraph's logger loads
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { startServer, type ServerProcess } from './lib/children.js';
 import { benchDb, openBenchDatabase, type BenchDatabase } from './lib/database.js';
 import { hotPath } from './lib/hotpath.js';
-import { measure, type LoadResult } from './lib/load.js';
+import { measure } from './peers/load.js';
 import { loadAverage, machineFacts } from './lib/machine.js';
 import { runFanout } from './fanout.js';
-import { renderReport, type Report, type TargetInfo } from './lib/report.js';
+import { renderReport, type LoadResult, type Report, type TargetInfo } from './lib/report.js';
 import { seed } from './lib/seed.js';
+import { previousHeadline } from './lib/headline.js';
 
 /**
  * `npm run bench`: starts a Postgres (or uses DATABASE_URL), seeds it, measures the dashboard
@@ -146,7 +147,8 @@ async function main(): Promise<void> {
         continue;
       }
       const t0 = performance.now();
-      const script = `${target.info.name}.ts`;
+      // PostGraphile lives with the other bench-only dependencies in bench/peers/ (own node_modules).
+      const script = target.info.name === 'postgraphile' ? '../peers/postgraphile.ts' : `${target.info.name}.ts`;
       try {
         target.server = await startServer(target.info.name, script, env);
       } catch (err) {
@@ -224,6 +226,10 @@ async function main(): Promise<void> {
     adminUrl.pathname = '/postgres';
     const fanout = process.env.BENCH_SKIP_FANOUT === '1' ? null : await runFanout(adminUrl.toString(), 5000, 20);
     if (fanout) log(`  p50 ${fanout.p50} ms, p99 ${fanout.p99} ms, ${fanout.delivered}/${fanout.expected} delivered, ${fanout.serverCpuUsPerDelivery} µs CPU/delivery`);
+    if (fanout) for (const s of fanout.stages) log(`    ${s.stage}: median ${s.p50} ms, max ${s.max} ms`);
+    log('idle memory: 20,000 graphql-ws subscriptions, no events');
+    const idle = process.env.BENCH_SKIP_FANOUT === '1' ? null : await runFanout(adminUrl.toString(), 20_000, 0);
+    if (idle) log(`  ${idle.heapPerSubscription} B heap, ${idle.rssPerSubscription} B RSS per idle subscription`);
 
     // Cost analytics runs in its own process on its own embedded Postgres (100k-message user).
     log('cost analytics: bench/costs.ts');
@@ -252,6 +258,8 @@ async function main(): Promise<void> {
       hotPath: hot,
       fanout,
       costs,
+      idle,
+      previous: existsSync(output) ? previousHeadline(readFileSync(output, 'utf8')) : null,
     };
     // The load run that reconciles (bench/load.ts) runs in its own process on its own Postgres.
     log('load run: bench/load.ts');

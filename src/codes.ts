@@ -18,12 +18,21 @@ export const ERROR_CODES = {
   /** The database was unreachable longer than the outage bound; `extensions.cursor` is the last event delivered. */
   STREAM_INTERRUPTED: 'STREAM_INTERRUPTED',
   CURSOR_EXPIRED: 'CURSOR_EXPIRED',
-  SUBSCRIPTION_OVERFLOW: 'SUBSCRIPTION_OVERFLOW',
-  /** A per-user or per-address rate limit was hit; `extensions.retryAfterSeconds` says when to retry. */
-  RATE_LIMITED: 'RATE_LIMITED',
-  /** The response would exceed MAX_RESPONSE_BYTES; ask for smaller pages or fewer fields. */
-  RESPONSE_TOO_LARGE: 'RESPONSE_TOO_LARGE',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+  /** A per-user or per-address rate limit; `extensions.retryAfterSeconds` says when to retry (HTTP 429 for failed authentications). */
+  RATE_LIMITED: 'RATE_LIMITED',
+  /** The operation's list-aware cost is over MAX_COST; `extensions.cost` and `extensions.limit`. */
+  COST_LIMIT_EXCEEDED: 'COST_LIMIT_EXCEEDED',
+  /** The response would carry more than MAX_RESPONSE_BYTES of content; `extensions.limit`. */
+  RESPONSE_TOO_LARGE: 'RESPONSE_TOO_LARGE',
+  /** The user already holds MAX_CONNECTIONS_PER_USER WebSockets and SSE streams. */
+  TOO_MANY_CONNECTIONS: 'TOO_MANY_CONNECTIONS',
+  /** A document nested too deep to parse (and other syntax errors). */
+  GRAPHQL_PARSE_FAILED: 'GRAPHQL_PARSE_FAILED',
+  /** Malformed JSON in a GET/SSE query string. */
+  BAD_REQUEST: 'BAD_REQUEST',
+  /** A compressed request body (HTTP 415). */
+  UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
 } as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];

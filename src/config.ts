@@ -27,8 +27,16 @@ export interface Config {
   eventOutageSeconds: number;
   /** How long an HTTP request retries an idempotent read (and the token lookup) on a connection error. */
   dbReadRetryMs: number;
+  /** A WebSocket whose unsent bytes exceed this is closed as a slow consumer (4008). */
+  wsMaxBufferedBytes: number;
+  /** A WebSocket that has unsent bytes and drains nothing for this long is closed as a slow consumer (4008). */
+  wsStallMs: number;
+  /** Coalesce a socket's frames written in one macrotask into one write (benchmarks turn it off to compare). */
+  wsCork: boolean;
   /** Compile queries and mutations with graphql-jit (subscriptions always use graphql-js). */
   graphqlJit: boolean;
+  /** How long a process trusts a token it has checked: the delay before a revocation takes effect (0 = no cache). */
+  authCacheMs: number;
   /** Serve Prometheus metrics at /metrics. */
   metrics: boolean;
   /** OpenTelemetry spans per operation: off, to the globally registered SDK, or to the console. */
@@ -107,7 +115,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     wsKeepAliveMs: int(env, 'WS_KEEPALIVE_MS', 12_000, 1000, 600_000),
     eventOutageSeconds: int(env, 'EVENT_STREAM_OUTAGE_SECONDS', 30, 1, 3600),
     dbReadRetryMs: int(env, 'DB_READ_RETRY_MS', 2000, 0, 60_000),
+    wsMaxBufferedBytes: int(env, 'WS_MAX_BUFFERED_BYTES', 8 * 1024 * 1024, 16 * 1024, 1024 * 1024 * 1024),
+    wsStallMs: int(env, 'WS_STALL_MS', 10_000, 100, 600_000),
+    wsCork: bool(env, 'CHATGRAPH_WS_CORK', true),
     graphqlJit: bool(env, 'GRAPHQL_JIT', true),
+    authCacheMs: int(env, 'AUTH_CACHE_MS', 5000, 0, 300_000),
     metrics: bool(env, 'METRICS', true),
     tracing: oneOf(env, 'TRACING', ['off', 'global', 'console'] as const, 'off'),
     trustedDocuments: env.TRUSTED_DOCUMENTS ? resolve(env.TRUSTED_DOCUMENTS) : undefined,

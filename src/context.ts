@@ -1,5 +1,6 @@
 import { GraphQLError } from 'graphql';
 import { AuthError, authenticate, bearerToken, type Viewer } from './auth/viewer.js';
+import type { ViewerCache } from './auth/viewerCache.js';
 import { ERROR_CODES } from './codes.js';
 import type { Config } from './config.js';
 import type { Db } from './db/index.js';
@@ -16,6 +17,8 @@ export interface AppServices {
   config: Config;
   /** The process's watch stream (absent where nothing serves subscriptions, e.g. CLI commands). */
   eventHub?: ChatEventHub;
+  /** Recently authenticated tokens (absent: every request looks its token up). */
+  viewers?: ViewerCache;
   /** Per-user and per-address rate limiters (absent: no rate limits, e.g. CLI commands). */
   limits?: RateLimits;
 }
@@ -67,7 +70,7 @@ export async function authenticateFrom(services: AppServices, token: string | nu
   const wait = await limits?.blockedFor('failedAuth', address!);
   if (wait) throw tooManyFailures(wait);
   try {
-    return await authenticate(services.db, token);
+    return await authenticate(services.db, token, services.viewers);
   } catch (err) {
     if (err instanceof AuthError && err.reason !== 'missing') await limits?.penalize('failedAuth', address!);
     throw err;

@@ -1,10 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { GraphQLError, print, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import { getOperationAST, GraphQLError, Kind, print, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { AuthError } from './auth/viewer.js';
+import { ViewerCache } from './auth/viewerCache.js';
 import { CLOSE_CODES, ERROR_CODES } from './codes.js';
 import { authenticateFrom } from './context.js';
 import { DatabaseUnavailableError, isConnectionError, retryRead } from './db/retry.js';
@@ -39,7 +40,7 @@ export interface App {
 export interface AppOptions extends AppServices {
   graphiql?: GraphiqlDefaults;
   /**
-   * Run the stale-run reclaimer (rule 19) while started. Off unless asked: test servers share a
+   * Run the stale-run reclaimer (STALE_RUN_SECONDS) while started. Off unless asked: test servers share a
    * process with statement-counting tests, and a background statement would skew their counts.
    */
   reclaimStaleRuns?: boolean;
@@ -48,8 +49,9 @@ export interface AppOptions extends AppServices {
   operationLogger?: Logger;
 }
 
-/** The envelop-wrapped execute/subscribe pair, carried to graphql-ws through rootValue. */
+/** The envelop-wrapped execute/subscribe pair and the operation's socket, carried to graphql-ws through rootValue. */
 interface Executable {
+  socket: WebSocket;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   execute: (args: ExecutionArgs) => any;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -80,12 +82,79 @@ function coalesceWrites(socket: WebSocket): void {
   }) as WebSocket['send'];
 }
 
+/**
+ * Whether a subscription resumes from a cursor (`after` given on its root field). Such a
+ * subscription replays from its own position and must never join a running shared execution:
+ * two clients resuming from the same cursor at different times would otherwise share one
+ * stream, and the later one would miss what the earlier one had already been sent.
+ */
+function resumesFromCursor(args: ExecutionArgs): boolean {
+  const operation = getOperationAST(args.document, args.operationName);
+  for (const selection of operation?.selectionSet.selections ?? []) {
+    if (selection.kind !== Kind.FIELD) return true; // fragments at the root: do not guess
+    for (const arg of selection.arguments ?? []) {
+      if (arg.name.value !== 'after') continue;
+      if (arg.value.kind === Kind.NULL) continue;
+      if (arg.value.kind === Kind.VARIABLE && (args.variableValues as Record<string, unknown> | undefined)?.[arg.value.name.value] == null) continue;
+      return true;
+    }
+  }
+  return false;
+}
+
+/** Closes a socket as a slow consumer (documented close code; the client resumes from its cursors). */
+function closeSlow(socket: WebSocket, why: string): void {
+  if (socket.readyState !== socket.OPEN) return;
+  socket.close(CLOSE_CODES.SLOW_CONSUMER, `Slow consumer: ${why}; reconnect and resubscribe with your last cursors`);
+}
+
+/**
+ * Bounds what one socket may hold unsent. Past `maxBytes` buffered, or with unsent bytes and no
+ * drain for `stallMs`, the socket is closed with the slow-consumer code: a client that stops
+ * reading cannot grow the server's memory, and (through shared executions) cannot hold up the
+ * clients that do read. graphql-ws already waits for each frame's write before pulling the
+ * operation's next event, so what piles up is at most about one frame per operation plus the
+ * kernel's buffers; the hub below keeps its own bound and catches up from the log.
+ */
+function guardSlowConsumer(socket: WebSocket, maxBytes: number, stallMs: number): void {
+  const raw = (socket as unknown as { _socket?: Socket })._socket;
+  let drained = false;
+  let timer: NodeJS.Timeout | undefined;
+  raw?.on('drain', () => (drained = true));
+  const watch = () => {
+    timer = setTimeout(() => {
+      timer = undefined;
+      if (socket.bufferedAmount === 0) return;
+      if (!drained) return closeSlow(socket, `nothing drained for ${stallMs} ms`);
+      drained = false;
+      watch();
+    }, stallMs);
+    timer.unref();
+  };
+  socket.once('close', () => clearTimeout(timer));
+  const send = socket.send.bind(socket);
+  socket.send = ((...args: Parameters<WebSocket['send']>) => {
+    send(...args);
+    if (socket.bufferedAmount > maxBytes) closeSlow(socket, `more than ${maxBytes} bytes unsent`);
+    else if (socket.bufferedAmount > 0 && !timer) {
+      drained = false;
+      watch();
+    }
+  }) as WebSocket['send'];
+}
+
 /** Builds one HTTP server serving yoga and graphql-ws on the same path (`/graphql`). */
 export function buildApp(options: AppOptions): App {
   // One listener + hub per process, whatever the number of subscriptions.
   const eventStream = new EventStream(options.db, options.config, options.eventStream);
   const limits = options.limits ?? new RateLimits(options.config);
-  const services: AppServices = { db: options.db, config: options.config, eventHub: eventStream.hub, limits };
+  const services: AppServices = {
+    db: options.db,
+    config: options.config,
+    eventHub: eventStream.hub,
+    limits,
+    viewers: new ViewerCache(options.config.authCacheMs),
+  };
   const connections = new UserConnections(options.config.maxConnectionsPerUser);
   const trusted = options.config.trustedDocuments ? TrustedDocuments.load(options.config.trustedDocuments) : undefined;
   const yoga = createChatgraphYoga({
@@ -115,11 +184,15 @@ export function buildApp(options: AppOptions): App {
   });
 
   const socketUsers = new WeakMap<object, string>();
-  const shared = new SharedExecutions<ExecutionResult>({
-    overflow: () => ({ errors: [new GraphQLError('Subscriber fell too far behind; resubscribe', { extensions: { code: ERROR_CODES.SUBSCRIPTION_OVERFLOW } })] }),
-    failed: (err) => ({ errors: [err instanceof GraphQLError ? err : new GraphQLError('Subscription failed', { extensions: { code: ERROR_CODES.UNAVAILABLE } })] }),
+  const shared = new SharedExecutions<ExecutionResult>(
+    { failed: (err) => ({ errors: [err instanceof GraphQLError ? err : new GraphQLError('Subscription failed', { extensions: { code: ERROR_CODES.UNAVAILABLE } })] }) },
+    { stallMs: options.config.wsStallMs },
+  );
+  // Registered before graphql-ws's own handler, so every frame it sends goes through these.
+  wss.on('connection', (socket) => {
+    if (options.config.wsCork) coalesceWrites(socket);
+    guardSlowConsumer(socket, options.config.wsMaxBufferedBytes, options.config.wsStallMs);
   });
-  if (process.env.CHATGRAPH_WS_CORK !== '0') wss.on('connection', coalesceWrites);
   // The WebSocket transport runs the same envelop plugins as HTTP (yoga.getEnveloped).
   const wsServer = useServer(
     {
@@ -128,10 +201,12 @@ export function buildApp(options: AppOptions): App {
       subscribe: (args) => {
         const root = args.rootValue as Executable;
         const viewer = (args.contextValue as Context).viewer;
-        const key = viewer
+        const key = viewer && !resumesFromCursor(args)
           ? JSON.stringify([`${viewer.user.id}:${viewer.isAdmin}:${viewer.isWorker}`, args.operationName ?? null, args.variableValues ?? null, print(args.document)])
           : null;
-        return key === null ? root.subscribe(args) : shared.subscribe(key, async () => root.subscribe(args));
+        return key === null
+          ? root.subscribe(args)
+          : shared.subscribe(key, async () => root.subscribe(args), () => closeSlow(root.socket, `fell ${options.config.wsStallMs} ms behind its shared stream`));
       },
       onConnect: async (ctx) => {
         let userId: string;
@@ -216,7 +291,7 @@ export function buildApp(options: AppOptions): App {
           document,
           variableValues: payload.variables,
           contextValue,
-          rootValue: { execute, subscribe },
+          rootValue: { execute, subscribe, socket: ctx.extra.socket } satisfies Executable,
         };
       },
     },

@@ -1,7 +1,6 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
-import { useGraphQlJit } from '@envelop/graphql-jit';
 import { PothosValidationError } from '@pothos/core';
-import { getOperationAST, GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
+import { GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
 import { createYoga, maskError as yogaMaskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { bearerToken } from './auth/viewer.js';
@@ -9,6 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import { createContext, databaseUnavailable, tokenFromRequest, type AppServices, type Context } from './context.js';
 import { DatabaseUnavailableError, isConnectionError } from './db/retry.js';
 import { ping } from './db/index.js';
+import { useCompiledExecution } from './executor.js';
 import { graphiqlPlugin, type GraphiqlDefaults } from './graphiql.js';
 import { UserConnections } from './limits/connections.js';
 import { bodyLimitPlugin, costLimitPlugin, documentNestingPlugin, queryStringPlugin, responseBudgetPlugin, sseConnectionsPlugin } from './limits/yogaPlugins.js';
@@ -92,7 +92,7 @@ export function maskError(error: unknown, message: string): Error {
   return yogaMaskError(error, message, false);
 }
 
-/** Introspection only where GraphiQL is served (DESIGN 7). */
+/** Introspection only where GraphiQL is served. */
 const disableIntrospection: Plugin = {
   onValidate({ addValidationRule }) {
     addValidationRule(NoSchemaIntrospectionCustomRule);
@@ -105,7 +105,6 @@ export function createChatgraphYoga(options: YogaOptions): ChatgraphYoga {
   const { config } = services;
   const plugins: Plugin[] = [
     readinessPlugin(services, options.readinessChecks ?? []),
-    bodyLimitPlugin(config.maxBodyBytes),
     queryStringPlugin,
     documentNestingPlugin(),
     EnvelopArmorPlugin({
@@ -127,15 +126,10 @@ export function createChatgraphYoga(options: YogaOptions): ChatgraphYoga {
   if (options.trustedDocuments) plugins.push(options.trustedDocuments.plugin());
   if (config.graphiql) plugins.unshift(graphiqlPlugin('/graphql', options.graphiql));
   else plugins.push(disableIntrospection);
-  if (config.graphqlJit) {
-    // Queries and mutations run through graphql-jit: each distinct document is compiled once
-    // (LRU-cached) into plain JS, which removes most of the executor's per-field overhead: the
-    // dashboard page went from ~11 to ~7 ms of CPU (bench/RESULTS.md). Subscriptions keep the
-    // standard executor (their payloads are mapped per event by graphql-js).
-    plugins.push(
-      useGraphQlJit({}, { enableIf: (args) => getOperationAST(args.document, args.operationName)?.operation !== 'subscription' }) as Plugin,
-    );
-  }
+  // First of all: it may replace the request with one whose body it has read (bounded), and
+  // every later hook (request ids, metrics) must see that same request object.
+  plugins.unshift(bodyLimitPlugin(config.maxBodyBytes));
+  if (config.graphqlJit) plugins.push(useCompiledExecution());
 
   return createYoga<ServerContext, Context>({
     schema,

@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToken, revokeToken } from '../src/auth/admin.js';
+import { onQuery } from '../src/db/index.js';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { makeUser, type TestUser } from './helpers/fixtures.js';
 import { startTestServer, wsQuery, type TestServer } from './helpers/server.js';
 
 const VIEWER = '{ viewer { id username name isAdmin } }';
+const CACHE_MS = 400;
 
 describe('token auth', () => {
   let t: TestDatabase;
@@ -14,7 +16,8 @@ describe('token auth', () => {
 
   beforeAll(async () => {
     t = await createTestDatabase();
-    server = await startTestServer(t.db);
+    // A short token cache, so revocation tests can watch it take effect within the stated delay.
+    server = await startTestServer(t.db, { AUTH_CACHE_MS: String(CACHE_MS) });
     alice = await makeUser(t.db, { username: 'alice' });
     admin = await makeUser(t.db, { username: 'root', admin: true });
   });
@@ -71,14 +74,39 @@ describe('token auth', () => {
     expect(res.errors?.[0]).toEqual({ message: 'Token expired', extensions: { code: 'UNAUTHENTICATED' } });
   });
 
-  it('a revoked token is rejected', async () => {
+  it('a revoked token is rejected once the token cache lets go of it (AUTH_CACHE_MS), never later', async () => {
     const { token, row } = await createToken(t.db, { username: 'alice' });
     expect((await server.gql(VIEWER, {}, token)).data).toBeTruthy();
+    const revokedAt = Date.now();
     await revokeToken(t.db, row.id);
-    const res = await server.gql(VIEWER, {}, token);
+    let res = await server.gql(VIEWER, {}, token);
+    while (res.status === 200 && Date.now() - revokedAt < CACHE_MS + 1000) {
+      await new Promise((r) => setTimeout(r, 50));
+      res = await server.gql(VIEWER, {}, token);
+    }
     expect(res.status).toBe(401);
     expect(res.errors?.[0]?.message).toBe('Token revoked');
+    // Within the bound (plus scheduling slack on a loaded machine).
+    expect(Date.now() - revokedAt).toBeLessThan(CACHE_MS + 1000);
     await expect(revokeToken(t.db, row.id)).rejects.toThrow(/no live token/);
+  });
+
+  it('a cached token costs no statement; the cache expires with the token itself', async () => {
+    const { token } = await createToken(t.db, { username: 'alice', expiresInMs: 1500 });
+    expect((await server.gql(VIEWER, {}, token)).status).toBe(200);
+    const statements: string[] = [];
+    const stop = onQuery((q) => statements.push(q));
+    try {
+      expect((await server.gql(VIEWER, {}, token)).status).toBe(200);
+    } finally {
+      stop();
+    }
+    expect(statements.filter((q) => q.includes('api_tokens'))).toEqual([]);
+    // Expiry is checked on every hit, so a cached token stops at its expires_at exactly.
+    await new Promise((r) => setTimeout(r, 1600));
+    const res = await server.gql(VIEWER, {}, token);
+    expect(res.status).toBe(401);
+    expect(res.errors?.[0]?.message).toBe('Token expired');
   });
 
   it('graphql-ws: a good token in connectionParams answers queries', async () => {
@@ -104,6 +132,7 @@ describe('token auth', () => {
     const client = server.ws({ authToken: token }, { lazy: false });
     expect((await wsQuery(client, VIEWER)).data).toBeTruthy();
     await revokeToken(t.db, row.id);
+    await new Promise((r) => setTimeout(r, CACHE_MS + 50)); // the token cache's stated delay
     const error = await wsQuery(client, VIEWER).then(
       () => null,
       (err: unknown) => err,

@@ -19,7 +19,7 @@ import { startTestServer, type TestServer } from './helpers/server.js';
  * "Not yours" must look like "does not exist" (notFound / hidden), never like forbidden.
  */
 type Outcome = 'visible' | 'hidden' | 'ok' | 'notFound' | 'forbidden' | 'unauthenticated';
-const PRINCIPALS = ['anonymous', 'owner', 'other', 'admin', 'worker', 'expired', 'revoked', 'unknown', 'wrongScope'] as const;
+const PRINCIPALS = ['anonymous', 'owner', 'other', 'admin', 'worker', 'expired', 'revoked', 'unknown', 'wrongScope', 'adminOnly'] as const;
 type Principal = (typeof PRINCIPALS)[number];
 
 /** The chat (and rows) a cell acts on, made fresh for every cell so mutations cannot interfere. */
@@ -36,8 +36,12 @@ interface Row {
   /** `subscription` rows run over graphql-ws; the others over HTTP. */
   kind: 'query' | 'mutation' | 'subscription';
   document: (target: Target) => { query: string; variables?: Record<string, unknown> };
-  /** Expected outcome for anonymous, owner, other, admin, worker, wrongScope; bad tokens are always unauthenticated. */
-  expect: [anonymous: Outcome, owner: Outcome, other: Outcome, admin: Outcome, worker: Outcome, wrongScope: Outcome];
+  /**
+   * Expected outcome for anonymous, owner, other user, admin (user + admin scopes), worker-only
+   * token, wrongScope (an admin user's token without the admin scope), adminOnly (an admin
+   * token without the user scope); bad tokens (expired, revoked, unknown) are always unauthenticated.
+   */
+  expect: [anonymous: Outcome, owner: Outcome, other: Outcome, admin: Outcome, worker: Outcome, wrongScope: Outcome, adminOnly: Outcome];
 }
 
 const RESULT = '__typename ... on Error { message }';
@@ -45,26 +49,26 @@ const m = (name: string, input: (t: Target) => Record<string, unknown>, select =
   query: `mutation($input: ${name[0]!.toUpperCase()}${name.slice(1)}Input!) { ${name}(input: $input) { ${RESULT} ${select} } }`,
   variables: { input: input(target) },
 });
-const USER_MUTATION: Row['expect'] = ['unauthenticated', 'ok', 'notFound', 'forbidden', 'forbidden', 'notFound'];
-const WORKER_MUTATION: Row['expect'] = ['unauthenticated', 'forbidden', 'forbidden', 'forbidden', 'ok', 'forbidden'];
-const ADMIN_MUTATION: Row['expect'] = ['unauthenticated', 'forbidden', 'forbidden', 'ok', 'forbidden', 'forbidden'];
+const USER_MUTATION: Row['expect'] = ['unauthenticated', 'ok', 'notFound', 'forbidden', 'forbidden', 'notFound', 'forbidden'];
+const WORKER_MUTATION: Row['expect'] = ['unauthenticated', 'forbidden', 'forbidden', 'forbidden', 'ok', 'forbidden', 'forbidden'];
+const ADMIN_MUTATION: Row['expect'] = ['unauthenticated', 'forbidden', 'forbidden', 'ok', 'forbidden', 'forbidden', 'ok'];
 const text = [{ type: 'TEXT', text: 'hi' }];
 
 const ROWS: Record<string, Row> = {
   // Queries
-  viewer: { kind: 'query', document: () => ({ query: '{ viewer { id } }' }), expect: ['unauthenticated', 'ok', 'ok', 'ok', 'ok', 'ok'] },
-  chat: { kind: 'query', document: (t) => ({ query: 'query($id: ID!) { chat(id: $id) { id lastTurnSummary } }', variables: { id: t.chat } }), expect: ['unauthenticated', 'visible', 'hidden', 'visible', 'visible', 'hidden'] },
-  chats: { kind: 'query', document: () => ({ query: '{ chats(first: 100) { nodes { id } } }' }), expect: ['unauthenticated', 'visible', 'hidden', 'hidden', 'hidden', 'hidden'] },
-  node: { kind: 'query', document: (t) => ({ query: 'query($id: ID!) { node(id: $id) { id } }', variables: { id: t.chat } }), expect: ['unauthenticated', 'visible', 'hidden', 'visible', 'visible', 'hidden'] },
-  modelConfigs: { kind: 'query', document: () => ({ query: '{ modelConfigs { id } }' }), expect: ['unauthenticated', 'ok', 'ok', 'ok', 'ok', 'ok'] },
+  viewer: { kind: 'query', document: () => ({ query: '{ viewer { id } }' }), expect: ['unauthenticated', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok'] },
+  chat: { kind: 'query', document: (t) => ({ query: 'query($id: ID!) { chat(id: $id) { id lastTurnSummary } }', variables: { id: t.chat } }), expect: ['unauthenticated', 'visible', 'hidden', 'visible', 'visible', 'hidden', 'visible'] },
+  chats: { kind: 'query', document: () => ({ query: '{ chats(first: 100) { nodes { id } } }' }), expect: ['unauthenticated', 'visible', 'hidden', 'hidden', 'hidden', 'hidden', 'hidden'] },
+  node: { kind: 'query', document: (t) => ({ query: 'query($id: ID!) { node(id: $id) { id } }', variables: { id: t.chat } }), expect: ['unauthenticated', 'visible', 'hidden', 'visible', 'visible', 'hidden', 'visible'] },
+  modelConfigs: { kind: 'query', document: () => ({ query: '{ modelConfigs { id } }' }), expect: ['unauthenticated', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok'] },
   costSummary: {
     kind: 'query',
     document: (t) => ({ query: 'query($u: ID) { costSummary(userId: $u) { totalCostMicros } }', variables: { u: t.chatOwner } }),
-    expect: ['unauthenticated', 'ok', 'forbidden', 'ok', 'forbidden', 'forbidden'],
+    expect: ['unauthenticated', 'ok', 'forbidden', 'ok', 'forbidden', 'forbidden', 'ok'],
   },
-  costUsers: { kind: 'query', document: () => ({ query: '{ costUsers { nodes { user { id } } } }' }), expect: ['unauthenticated', 'forbidden', 'forbidden', 'ok', 'forbidden', 'forbidden'] },
+  costUsers: { kind: 'query', document: () => ({ query: '{ costUsers { nodes { user { id } } } }' }), expect: ['unauthenticated', 'forbidden', 'forbidden', 'ok', 'forbidden', 'forbidden', 'ok'] },
   // User mutations: the owner's chats only; the user scope is required.
-  createChat: { kind: 'mutation', document: m('createChat', () => ({ content: text })), expect: ['unauthenticated', 'ok', 'ok', 'ok', 'forbidden', 'ok'] },
+  createChat: { kind: 'mutation', document: m('createChat', () => ({ content: text })), expect: ['unauthenticated', 'ok', 'ok', 'ok', 'forbidden', 'ok', 'forbidden'] },
   sendChatMessage: { kind: 'mutation', document: m('sendChatMessage', (t) => ({ chatId: t.chat, content: text })), expect: USER_MUTATION },
   editChatMessage: { kind: 'mutation', document: m('editChatMessage', (t) => ({ chatId: t.chat, messageId: t.message, content: text })), expect: USER_MUTATION },
   promoteQueuedMessage: { kind: 'mutation', document: m('promoteQueuedMessage', (t) => ({ chatId: t.chat, queuedMessageId: t.queued })), expect: USER_MUTATION },
@@ -74,6 +78,7 @@ const ROWS: Record<string, Row> = {
   archiveChat: { kind: 'mutation', document: m('archiveChat', (t) => ({ chatId: t.chat })), expect: USER_MUTATION },
   unarchiveChat: { kind: 'mutation', document: m('unarchiveChat', (t) => ({ chatId: t.chat })), expect: USER_MUTATION },
   markChatRead: { kind: 'mutation', document: m('markChatRead', (t) => ({ chatId: t.chat })), expect: USER_MUTATION },
+  retryChat: { kind: 'mutation', document: m('retryChat', (t) => ({ chatId: t.chat })), expect: USER_MUTATION },
   // Worker mutations: the worker scope.
   acquireChats: { kind: 'mutation', document: m('acquireChats', () => ({ workerId: 'matrix-worker', limit: 1 })), expect: WORKER_MUTATION },
   heartbeatChats: { kind: 'mutation', document: m('heartbeatChats', (t) => ({ workerId: 'matrix-worker', chatIds: [t.chat] })), expect: WORKER_MUTATION },
@@ -94,9 +99,9 @@ const ROWS: Record<string, Row> = {
   deleteModelConfig: { kind: 'mutation', document: m('deleteModelConfig', (t) => ({ id: t.model })), expect: ADMIN_MUTATION },
   setDefaultModelConfig: { kind: 'mutation', document: m('setDefaultModelConfig', (t) => ({ id: t.model })), expect: ADMIN_MUTATION },
   // Subscriptions (graphql-ws; a refused connection counts as unauthenticated).
-  chatWatch: { kind: 'subscription', document: () => ({ query: 'subscription { chatWatch { kind } }' }), expect: ['unauthenticated', 'ok', 'ok', 'ok', 'ok', 'ok'] },
-  chatEvents: { kind: 'subscription', document: (t) => ({ query: 'subscription($id: ID!) { chatEvents(chatId: $id) { kind } }', variables: { id: t.chat } }), expect: ['unauthenticated', 'ok', 'notFound', 'ok', 'ok', 'notFound'] },
-  modelConfigChanged: { kind: 'subscription', document: () => ({ query: 'subscription { modelConfigChanged { kind } }' }), expect: ['unauthenticated', 'ok', 'ok', 'ok', 'ok', 'ok'] },
+  chatWatch: { kind: 'subscription', document: () => ({ query: 'subscription { chatWatch { kind } }' }), expect: ['unauthenticated', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok'] },
+  chatEvents: { kind: 'subscription', document: (t) => ({ query: 'subscription($id: ID!) { chatEvents(chatId: $id) { kind } }', variables: { id: t.chat } }), expect: ['unauthenticated', 'ok', 'notFound', 'ok', 'ok', 'notFound', 'ok'] },
+  modelConfigChanged: { kind: 'subscription', document: () => ({ query: 'subscription { modelConfigChanged { kind } }' }), expect: ['unauthenticated', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok'] },
 };
 
 /** Which state each mutation's target chat needs so that the allowed caller succeeds. */
@@ -107,6 +112,7 @@ const CHAT_STATE: Record<string, { status: string; archived?: boolean; worker?: 
   appendChatMessages: { status: 'running', worker: true },
   finishChatRun: { status: 'running', worker: true },
   promoteQueuedMessage: { status: 'error' },
+  retryChat: { status: 'error' },
 };
 
 function rootFields(): string[] {
@@ -127,6 +133,7 @@ describe('authorization matrix (every root field × every principal)', () => {
     const admin = await makeUser(t.db, { username: 'root', admin: true });
     const worker = await makeUser(t.db, { username: 'worker', scopes: ['worker'] });
     const wrongScope = await makeUser(t.db, { username: 'root2', admin: true, scopes: ['user'] });
+    const adminOnly = await makeUser(t.db, { username: 'root3', admin: true, scopes: ['admin'] });
     const expired = await makeUser(t.db, { username: 'late', expiresInMs: 1 });
     const revoked = await createToken(t.db, { username: 'alice', name: 'to revoke' });
     await revokeToken(t.db, revoked.row.id);
@@ -140,6 +147,7 @@ describe('authorization matrix (every root field × every principal)', () => {
       revoked: revoked.token,
       unknown: `cg_${'0'.repeat(32)}_${'A'.repeat(43)}`,
       wrongScope: wrongScope.token,
+      adminOnly: adminOnly.token,
     });
     server = await startTestServer(t.db);
   });
@@ -227,7 +235,7 @@ describe('authorization matrix (every root field × every principal)', () => {
     for (const [field, row] of Object.entries(ROWS)) {
       // The principals of one row run concurrently: each cell has its own target rows.
       await Promise.all(PRINCIPALS.map(async (principal) => {
-        const index = { anonymous: 0, owner: 1, other: 2, admin: 3, worker: 4, wrongScope: 5 }[principal as string];
+        const index = { anonymous: 0, owner: 1, other: 2, admin: 3, worker: 4, wrongScope: 5, adminOnly: 6 }[principal as string];
         const expected: Outcome = index === undefined ? 'unauthenticated' : row.expect[index]!;
         const tgt = await target(field);
         const doc = row.document(tgt);

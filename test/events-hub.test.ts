@@ -4,7 +4,7 @@ import type { Db } from '../src/db/index.js';
 import { EventListener } from '../src/events/listener.js';
 import { comparePositions, positionOf, type EventRow } from '../src/events/log.js';
 import { decodeEventCursor, encodeEventCursor, EventCursorExpiredError, InvalidEventCursorError } from '../src/events/cursor.js';
-import { EventHub, EventSubscriberOverflowError, type SubscribeOptions } from '../src/events/hub.js';
+import { EventHub, type EventSubscription, type SubscribeOptions } from '../src/events/hub.js';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { insertChat, insertMessage, insertModelConfig, insertUser, pause, quietLogger, take } from './helpers/events.js';
 
@@ -163,22 +163,19 @@ describe('EventHub', () => {
     }
   });
 
-  it('drops a consumer that falls more than maxPending behind; its cursor resumes without loss', async () => {
+  it('a consumer that falls more than maxPending behind catches up from the log: bounded memory, nothing lost or repeated', async () => {
     const chat = await insertChat(db, ownerA, model);
-    const smallHub = new EventHub({ source: listener, log: db.eventLog, maxPending: 5 });
+    const smallHub = new EventHub({ source: listener, log: db.eventLog, maxPending: 5, replayPageSize: 3 });
     try {
-      const slow = await smallHub.subscribe(chatMessages(chat));
-      const start = slow.cursor;
-      const written = await writeMessages(chat, 8);
-      await expect.poll(() => smallHub.subscriberCount).toBe(0);
-      const error = await slow.next().catch((err: unknown) => err);
-      expect(error).toBeInstanceOf(EventSubscriberOverflowError);
-      expect((error as EventSubscriberOverflowError).cursor).toBe(start);
-      await expect(slow.next()).resolves.toEqual({ value: undefined, done: true });
-
-      const again = await smallHub.subscribe({ ...chatMessages(chat), after: start });
-      expect(ids(await take(again, 8))).toEqual(written);
-      await again.return();
+      const slow = await smallHub.subscribe(chatMessages(chat)) as EventSubscription<EventRow> & { catchUps: number };
+      const first = await writeMessages(chat, 8); // more than 5 arrive before it pulls anything
+      await expect.poll(() => slow.catchUps).toBeGreaterThan(0);
+      expect(smallHub.subscriberCount).toBe(1); // still subscribed
+      const firstTwo = ids(await take(slow, 2));
+      const more = await writeMessages(chat, 12); // falls behind again, in the middle of catching up
+      const rest = ids(await take(slow, 18));
+      expect([...firstTwo, ...rest]).toEqual([...first, ...more]);
+      await slow.return();
     } finally {
       smallHub.close();
     }

@@ -25,7 +25,7 @@ describe('migrations', () => {
       (r: { table_name: string }) => r.table_name,
     );
     expect(tables).toEqual([
-      'api_tokens', 'chat_diff_statuses', 'chat_events', 'chat_events_pruned', 'chat_messages', 'chat_model_configs',
+      'api_tokens', 'chat_cost_daily_chats', 'chat_cost_daily_models', 'chat_diff_statuses', 'chat_events', 'chat_events_pruned', 'chat_messages', 'chat_model_configs',
       'chat_queued_messages', 'chats', 'schema_migrations', 'users',
     ]);
     const enums = await empty.db.map("SELECT typname FROM pg_type WHERE typtype = 'e' ORDER BY 1", [], (r: { typname: string }) => r.typname);

@@ -395,12 +395,14 @@ describe('read API', () => {
       }
     });
 
-    async function countStatements(first: number): Promise<{ statements: string[]; edges: number }> {
-      await server.gql('{ viewer { id } }', {}, owner.token); // token last_used_at written outside the measurement
+    async function countStatements(first: number, query = DASHBOARD): Promise<{ statements: string[]; edges: number }> {
+      // The token's last_used_at is fresh, so no fire-and-forget touch can land inside the measurement.
+      await t.db.none('UPDATE api_tokens SET last_used_at = now()');
+      await server.gql('{ viewer { id } }', {}, owner.token);
       const statements: string[] = [];
       const stop = onQuery((q) => statements.push(q));
       try {
-        const res = await server.gql<any>(DASHBOARD, { first }, owner.token);
+        const res = await server.gql<any>(query, { first }, owner.token);
         expect(res.errors).toBeUndefined();
         return { statements, edges: res.data.chats.edges.length };
       } finally {
@@ -415,8 +417,42 @@ describe('read API', () => {
       expect(fifty.edges).toBe(50);
       expect(fifty.statements.length).toBe(ten.statements.length);
       expect(fifty.statements.length).toBeLessThanOrEqual(6);
-      // token, page (+ model configs + count), extras, cost: the layout the README documents.
-      expect(fifty.statements.length).toBe(4);
+      // page (+ model configs + count), extras, cost: the layout the README documents. The
+      // token was checked by the warm-up request and is served from the token cache.
+      expect(fifty.statements.length).toBe(3);
+    });
+
+    it('a chat field the operation does not select costs nothing in Postgres', async () => {
+      const page = (fields: string) => `query ($first: Int) { chats(first: $first) { edges { node { id ${fields} } } } }`;
+      const extras = (statements: string[]) => statements.filter((q) => /FROM chats c WHERE c\.id = ANY/.test(q));
+      // What each part's subquery reads; a statement for one part must not hold another's.
+      const reads = {
+        diffStatus: /chat_diff_statuses/,
+        queuedMessages: /chat_queued_messages/,
+        children: /parent_chat_id/,
+        lastTurnSummary: /AS last_turn/,
+        hasUnread: /AS has_unread/,
+      };
+      for (const [field, pattern] of Object.entries(reads)) {
+        const selection = field === 'diffStatus' ? 'diffStatus { url }' : field === 'queuedMessages' ? 'queuedMessages { id }' : field === 'children' ? 'children { id }' : field;
+        const { statements, edges } = await countStatements(50, page(selection));
+        expect(edges).toBe(50);
+        const [statement, ...more] = extras(statements);
+        expect(more).toEqual([]);
+        expect(statement).toMatch(pattern);
+        for (const [other, otherPattern] of Object.entries(reads)) if (other !== field) expect(statement, `${field} reads for ${other}`).not.toMatch(otherPattern);
+      }
+      const none = await countStatements(50, page('title status'));
+      expect(extras(none.statements)).toEqual([]);
+      // The page alone for plain columns (the token comes from the token cache).
+      expect(none.statements).toHaveLength(1);
+      // Two parts together still cost one statement.
+      const two = await countStatements(50, page('diffStatus { url } hasUnread'));
+      expect(extras(two.statements)).toHaveLength(1);
+      expect(extras(two.statements)[0]).toMatch(reads.diffStatus);
+      expect(extras(two.statements)[0]).toMatch(reads.hasUnread);
+      expect(extras(two.statements)[0]).not.toMatch(reads.queuedMessages);
+      expect(extras(two.statements)[0]).not.toMatch(/chat_messages m/);
     });
   });
 });

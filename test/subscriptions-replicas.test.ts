@@ -12,6 +12,7 @@ import { quietLogger } from './helpers/events.js';
 import { makeUser, type TestUser } from './helpers/fixtures.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { end, received, subscribed, collect, type Collected } from './helpers/subscriptions.js';
+import { recordOperation } from './helpers/operations.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const WATCH = 'subscription ($after: String) { chatWatch(after: $after) { cursor kind chat { id title } } }';
@@ -52,6 +53,7 @@ function otherClient(user: TestUser): Client {
 }
 
 async function gqlOn(url: string, token: string, query: string, variables: Record<string, unknown>) {
+  recordOperation(query, variables);
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
   const body = (await res.json()) as { data?: Record<string, Record<string, unknown>>; errors?: unknown };
   expect(body.errors).toBeUndefined();

@@ -86,7 +86,7 @@ beforeAll(async () => {
   tdb = await createTestDatabase();
   await insertModels(tdb.db);
   [alice, bob, admin] = await Promise.all([makeUser(tdb.db), makeUser(tdb.db), makeUser(tdb.db, { admin: true })]);
-  server = await startTestServer(tdb.db);
+  server = await startTestServer(tdb.db, { AUTH_CACHE_MS: '200' });
 });
 
 afterAll(async () => {
@@ -317,6 +317,7 @@ describe('connections and limits', () => {
     const live = await subscribed<{ chatWatch: WatchEvent }>(server.app, c, WATCH);
     const { id: tokenId } = await tdb.db.one<{ id: string }>('SELECT id FROM api_tokens WHERE user_id = $1', [carol.user.id]);
     await revokeToken(tdb.db, tokenId);
+    await new Promise((r) => setTimeout(r, server.config.authCacheMs + 50)); // the token cache's stated delay
     const refused = collect(c, WATCH);
     const results = await finished(refused);
     expect(results.length + (refused.error ? 1 : 0)).toBeGreaterThan(0);
@@ -373,7 +374,7 @@ describe('connections and limits', () => {
     await update(alice, chat, { title: 'after cursor' });
     await pruneEvents(tdb.db, 1, { now: new Date(Date.now() + 3 * 86_400_000) });
     const expired = collect(client(alice), EVENTS, { chatId: chat, after: first!.chatEvents.cursor });
-    const results = await finished(expired);
+    const results = await finished(expired, 30_000);
     expect(results[0]!.errors?.[0]).toMatchObject({ extensions: { code: 'CURSOR_EXPIRED' } });
     expect(results[0]!.errors![0]!.message).toMatch(/refetch/);
   });

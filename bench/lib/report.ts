@@ -1,10 +1,10 @@
 import type { MachineFacts } from './machine.js';
-import type { LoadResult } from './load.js';
 import type { HotPathResult } from './hotpath.js';
 import type { SeedResult } from './seed.js';
 
 /** Everything one `npm run bench` measured, rendered into bench/RESULTS.md. */
 import { fanoutTable, type FanoutResult } from '../fanout.js';
+import { headlineComment, headlineTable, type Headline } from './headline.js';
 
 export interface Report {
   date: string;
@@ -27,6 +27,29 @@ export interface Report {
   fanout: FanoutResult | null;
   /** Markdown printed by bench/costs.ts, or null when skipped. */
   costs: string | null;
+  /** 20,000 idle subscriptions: memory only (no events). */
+  idle: FanoutResult | null;
+  /** The previous RESULTS.md's headline, printed beside this run's. */
+  previous: Headline | null;
+}
+
+/** One measured load run against one server. */
+/** One autocannon run of one target (bench/peers/load.ts). */
+export interface LoadResult {
+  target: string;
+  round: number;
+  requests: number;
+  seconds: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  /** Non-2xx answers plus connection errors and timeouts: any of them invalidates the run. */
+  failures: number;
+  serverCpuMsPerRequest: number;
+  /** Postgres CPU (all its processes) per request; null when the server is not ours (DATABASE_URL). */
+  postgresCpuMsPerRequest: number | null;
+  serverRssMiB: number;
+  loadAverage: string;
 }
 
 export interface TargetInfo {
@@ -57,12 +80,55 @@ function summary(load: LoadResult[], target: string) {
   };
 }
 
+/** This run's headline figures (the ones RESULTS.md compares with the previous run). */
+export function headlineOf(r: Report): Headline {
+  const figures: Record<string, string> = {};
+  for (const t of r.targets) {
+    const m = summary(r.load, t.name);
+    if (!m) continue;
+    figures[`${t.name}: req/s`] = m.rps.toFixed(0);
+    figures[`${t.name}: p99 ms`] = f1(m.p99);
+    figures[`${t.name}: server CPU ms/req`] = f2(m.cpu);
+    figures[`${t.name}: Postgres CPU ms/req`] = f2(m.pgCpu);
+  }
+  const cg = summary(r.load, 'chatgraph');
+  const floor = summary(r.load, 'floor');
+  const peer = summary(r.load, 'chatgraph, peer fields');
+  const pgl = summary(r.load, 'postgraphile');
+  if (cg && floor) figures['floor / chatgraph'] = `${(floor.rps / cg.rps).toFixed(2)}×`;
+  if (peer && pgl) figures['chatgraph / PostGraphile, same fields'] = `${(peer.rps / pgl.rps).toFixed(2)}×`;
+  if (r.fanout) {
+    figures['fan-out: delivered / expected'] = `${r.fanout.delivered} / ${r.fanout.expected}`;
+    figures['fan-out: p50 ms'] = String(r.fanout.p50);
+    figures['fan-out: p99 ms'] = String(r.fanout.p99);
+  }
+  if (r.idle) {
+    figures['20,000 idle subscriptions: heap / subscription'] = `${(r.idle.heapPerSubscription / 1024).toFixed(1)} KiB`;
+    figures['20,000 idle subscriptions: RSS / subscription'] = `${(r.idle.rssPerSubscription / 1024).toFixed(1)} KiB`;
+  }
+  const cost = (label: string, key: string) => {
+    const m = r.costs ? new RegExp(`^\\| ${label}[^|]* \\| \\d+ \\| ([\\d.]+) \\|`, 'm').exec(r.costs) : null;
+    if (m) figures[key] = m[1]!;
+  };
+  cost('costSummary, 30 days \\(100k msgs\\)', 'costSummary 30 days: p50 ms');
+  cost('costUsers first 50', 'costUsers first 50: p50 ms');
+  return { date: r.date, loadAverage: r.loadBefore, figures };
+}
+
 export function renderReport(r: Report): string {
   const out: string[] = [];
   const line = (s = '') => out.push(s);
   line('# chatgraph benchmark results');
   line();
   line(`Written by \`${r.command}\` on ${r.date} (whole run ${r.totalSeconds.toFixed(0)} s). See bench/README.md for what each part measures.`);
+  line();
+  line('## Headline, beside the previous run');
+  line();
+  line('The same figures from the RESULTS.md this run replaced, so a regression shows here; figures from different runs');
+  line('are only comparable when the load averages are similar (this machine is shared).');
+  line();
+  const headline = headlineOf(r);
+  for (const l of headlineTable(headline, r.previous)) line(l);
   line();
   line('## Machine');
   line();
@@ -180,6 +246,13 @@ export function renderReport(r: Report): string {
     line();
     line(fanoutTable(f));
     line();
+    if (r.idle) {
+      line();
+      line(`Idle memory at ${r.idle.subscriptions} subscriptions (${Math.ceil(r.idle.subscriptions / 50)} sockets, no events): ` +
+        `${(r.idle.heapPerSubscription / 1024).toFixed(1)} KiB heap and ${(r.idle.rssPerSubscription / 1024).toFixed(1)} KiB RSS per subscription ` +
+        `(${((r.idle.heapPerSubscription * r.idle.subscriptions) / 2 ** 20).toFixed(0)} MiB heap in all).`);
+      line();
+    }
     line(`Target (DESIGN 8): p99 ≤ 100 ms with 5,000 subscriptions: **${f.p99 <= 100 ? 'met' : 'not met'}** (p99 ${f.p99} ms). ` +
       `One LISTEN connection per process whatever the subscriber count: the process held ${f.listenConnections} database connections in all (query pool + 1 LISTEN) with ${f.subscriptions} subscriptions open.`);
   } else {
@@ -211,6 +284,8 @@ export function renderReport(r: Report): string {
     '(owner, not archived, root chats). At start-up it warns that it cannot build a codec for `chat_events.xid` (xid8), a table the dashboard does not touch.');
   line('- The floor finishes `lastTurnSummary` in node: Postgres\' regexp (or translate) whitespace collapse cost about 70 µs ' +
     'per summary here, ~3.5 ms of database CPU per page, against microseconds in V8.');
+  line();
+  line(headlineComment(headline));
   line();
   return out.join('\n');
 }

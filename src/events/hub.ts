@@ -17,9 +17,11 @@ import {
  *   the replay are buffered and released after it; a position check drops anything already
  *   delivered. So: no gap, no duplicate.
  * - Replay pages are read when the consumer pulls (a long replay needs no memory up front).
- * - Each subscription holds at most `maxPending` undelivered events (queue plus replay-time
- *   buffer). A consumer that falls further behind is dropped with EventSubscriberOverflowError,
- *   whose cursor is the last event it consumed: resubscribing with it loses nothing.
+ * - Each subscription holds at most `maxPending` undelivered events in memory (queue plus
+ *   replay-time buffer). A consumer that falls further behind (a slow socket, or the backlog an
+ *   outage leaves behind) is not dropped: its queue is discarded and it catches up from the log,
+ *   one replay page at a time as it pulls, from the last event it consumed. Memory stays bounded
+ *   and nothing is lost or repeated.
  * - `return()` unregisters at once, so graphql-ws complete/disconnect frees the subscription.
  * - Database faults are survived, not reported: loads and replay reads are idempotent and are
  *   retried on connection errors (bounded backoff), and the listener reconnects and reads on
@@ -45,7 +47,7 @@ export interface EventHubOptions<T> {
   log: Pick<EventLogRepository, 'fetchSettled'>;
   /** Default: the event row itself. */
   load?: EventLoader<T>;
-  /** Undelivered events one subscription may hold before it is dropped (default 1000). */
+  /** Undelivered events one subscription may hold in memory before it catches up from the log instead (default 1000). */
   maxPending?: number;
   /** Events per replay read (default 200). */
   replayPageSize?: number;
@@ -71,15 +73,6 @@ export interface EventSubscription<T> extends AsyncIterableIterator<HubEvent<T>>
   readonly cursor: string;
   /** Ends the subscription now: unregisters it and settles a pending next() as done. */
   return(): Promise<IteratorResult<HubEvent<T>, undefined>>;
-}
-
-/** The subscription fell too far behind and was dropped (code SUBSCRIPTION_OVERFLOW). */
-export class EventSubscriberOverflowError extends Error {
-  readonly code = 'SUBSCRIPTION_OVERFLOW';
-  constructor(readonly cursor: string, limit: number) {
-    super(`Subscription fell more than ${limit} events behind and was closed; subscribe again with after: "${cursor}"`);
-    this.name = 'EventSubscriberOverflowError';
-  }
 }
 
 /** The database stayed unreachable longer than the outage bound (code STREAM_INTERRUPTED). */
@@ -315,11 +308,25 @@ class Subscriber<T> implements EventSubscription<T> {
     if (this.finished || this.failure) return;
     if (this.replay) this.buffer.push(...items);
     else this.enqueue(items);
-    if (this.queue.length + this.buffer.length > this.hub.maxPending) {
-      this.fail(new EventSubscriberOverflowError(this.cursor, this.hub.maxPending));
-    }
+    if (this.queue.length + this.buffer.length > this.hub.maxPending) this.catchUpFromLog(items[items.length - 1]!);
     this.wake?.();
   }
+
+  /**
+   * Too much held in memory: forget it and read it back from the log as the consumer pulls,
+   * from the last consumed event through `newest` (the highest position received so far; live
+   * events after it are buffered as during any replay).
+   */
+  private catchUpFromLog(newest: HubEvent<T>): void {
+    this.queue = [];
+    this.buffer = [];
+    this.last = this.consumed;
+    this.replay = { after: this.consumed, until: positionOf(newest.event), first: false };
+    this.catchUps++;
+  }
+
+  /** How often this subscription fell `maxPending` behind and caught up from the log. */
+  catchUps = 0;
 
   /** Ends the subscription with an error, delivered by the next next(); frees its memory now. */
   fail(err: Error): void {

@@ -231,7 +231,11 @@ export class EventListener implements EventSource {
     if (this.conn !== conn) return;
     this.conn = undefined;
     this.pid = undefined;
-    void this.close(conn);
+    // Release only after an in-flight read on it has settled: pg errors that read's callback
+    // after the loss, and pg-promise crashes the process (TypeError on a released context) if
+    // the connection was released before the callback ran.
+    const reading = this.pumping ?? Promise.resolve();
+    void reading.finally(() => this.close(conn));
     if (this.stopped) return;
     this.log.warn({ err }, 'event listener connection lost; reconnecting');
     this.announce(false);

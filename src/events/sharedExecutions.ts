@@ -12,17 +12,21 @@
  * Semantics are unchanged for clients: a joiner receives the events that arrive after it joined
  * (exactly what a fresh subscription without `after` receives; with `after` the cursor is part
  * of the variables, so a replaying subscriber never shares). When the last subscriber leaves,
- * the source is closed. A subscriber that falls `maxPending` results behind is ended with an
- * error instead of buffering without bound.
+ * the source is closed.
+ *
+ * Backpressure, bounded in time: the source is pulled only while every subscriber holds fewer
+ * than `highWater` results, so a burst (the backlog after an outage) is delivered at the pace
+ * of the slowest socket with bounded memory; nothing is lost meanwhile, since the hub below
+ * catches up from the log. A subscriber that stays full for `stallMs` is a slow consumer: it is
+ * ended and its `onSlow` is called (the server closes its socket with the slow-consumer code,
+ * and the client resumes from its cursor), so one stuck socket delays the others at most that long.
  *
  * Generic in the result type R so that nothing here knows GraphQL: the server computes the key
- * (viewer + printed document + variables) and says how an overflow or a failed source reads.
+ * (viewer + printed document + variables) and says how a failed source reads.
  */
 
-/** How results of a failed or overflowing stream are written for its subscribers. */
+/** How the last result of a failed stream is written for its subscribers. */
 export interface SharedExecutionResults<R> {
-  /** The last result of a subscriber that fell `maxPending` results behind. */
-  overflow(): R;
   /** The last result of every subscriber when the source throws. */
   failed(err: unknown): R;
 }
@@ -30,7 +34,7 @@ export interface SharedExecutionResults<R> {
 export class SharedExecutions<R> {
   private readonly streams = new Map<string, SharedStream<R>>();
 
-  constructor(private readonly results: SharedExecutionResults<R>, private readonly maxPending = 1000) {}
+  constructor(private readonly results: SharedExecutionResults<R>, private readonly options: { highWater?: number; stallMs?: number } = {}) {}
 
   /** Client subscriptions currently attached (each one a graphql-ws operation). */
   get subscriberCount(): number {
@@ -51,6 +55,7 @@ export class SharedExecutions<R> {
   async subscribe(
     key: string,
     start: () => Promise<AsyncIterableIterator<R> | R>,
+    onSlow: () => void = () => undefined,
   ): Promise<AsyncIterableIterator<R> | R> {
     let stream = this.streams.get(key);
     if (!stream) {
@@ -61,11 +66,11 @@ export class SharedExecutions<R> {
       if (stream) {
         void source.return?.();
       } else {
-        stream = new SharedStream<R>(source, this.results, this.maxPending, () => this.streams.delete(key));
+        stream = new SharedStream<R>(source, this.results, this.options.highWater ?? 64, this.options.stallMs ?? 10_000, () => this.streams.delete(key));
         this.streams.set(key, stream);
       }
     }
-    return stream.join();
+    return stream.join(onSlow);
   }
 }
 
@@ -75,6 +80,7 @@ function isAsyncIterable<R>(value: unknown): value is AsyncIterableIterator<R> {
 
 interface Subscriber<R> {
   queue: R[];
+  onSlow: () => void;
   wake: (() => void) | null;
   done: boolean;
 }
@@ -82,11 +88,14 @@ interface Subscriber<R> {
 class SharedStream<R> {
   private readonly subscribers = new Set<Subscriber<R>>();
   private closed = false;
+  /** Resolves the pump's wait for room (set while some subscriber holds highWater results). */
+  private room: (() => void) | null = null;
 
   constructor(
     private readonly source: AsyncIterableIterator<R>,
     private readonly results: SharedExecutionResults<R>,
-    private readonly maxPending: number,
+    private readonly highWater: number,
+    private readonly stallMs: number,
     private readonly onClose: () => void,
   ) {
     void this.pump();
@@ -96,16 +105,53 @@ class SharedStream<R> {
     return this.subscribers.size;
   }
 
+  private full(): boolean {
+    for (const sub of this.subscribers) if (sub.queue.length >= this.highWater) return true;
+    return false;
+  }
+
+  /** Ends every subscriber that is still full after the stall time (slow consumers). */
+  private dropSlow(): void {
+    for (const sub of [...this.subscribers]) {
+      if (sub.queue.length < this.highWater) continue;
+      sub.queue.length = 0;
+      this.finish(sub);
+      try {
+        sub.onSlow();
+      } catch {
+        // closing an already closed socket
+      }
+    }
+    if (this.subscribers.size === 0) this.close();
+  }
+
+  /** Called when a subscriber took a result or left: lets a waiting pump go on. */
+  private freed(): void {
+    if (this.room && !this.full()) {
+      const go = this.room;
+      this.room = null;
+      go();
+    }
+  }
+
   private async pump(): Promise<void> {
     try {
-      for await (const result of this.source) {
+      for (;;) {
+        while (this.full() && !this.closed) {
+          let timer: NodeJS.Timeout | undefined;
+          const stalled = await new Promise<boolean>((resolve) => {
+            this.room = () => resolve(false);
+            timer = setTimeout(() => resolve(true), this.stallMs);
+          });
+          clearTimeout(timer);
+          this.room = null;
+          if (stalled) this.dropSlow();
+        }
+        if (this.closed) return;
+        const next = await this.source.next();
+        if (next.done) break;
         for (const sub of this.subscribers) {
-          if (sub.queue.length >= this.maxPending) {
-            sub.queue.push(this.results.overflow());
-            this.finish(sub);
-            continue;
-          }
-          sub.queue.push(result);
+          sub.queue.push(next.value);
           sub.wake?.();
         }
       }
@@ -121,17 +167,19 @@ class SharedStream<R> {
     sub.done = true;
     this.subscribers.delete(sub);
     sub.wake?.();
+    this.freed();
   }
 
   private close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.room?.();
     this.onClose();
     void this.source.return?.();
   }
 
-  join(): AsyncIterableIterator<R> {
-    const sub: Subscriber<R> = { queue: [], wake: null, done: false };
+  join(onSlow: () => void): AsyncIterableIterator<R> {
+    const sub: Subscriber<R> = { queue: [], onSlow, wake: null, done: false };
     this.subscribers.add(sub);
     const leave = () => {
       this.finish(sub);
@@ -144,6 +192,7 @@ class SharedStream<R> {
           sub.wake = null;
         }
         const value = sub.queue.shift();
+        this.freed();
         if (value) return { value, done: false };
         return { value: undefined, done: true };
       },

@@ -1,5 +1,6 @@
 import { getNamedType, GraphQLError, isListType, isNonNullType, type DocumentNode, type GraphQLOutputType, type GraphQLSchema } from 'graphql';
 import { getComplexity, type ComplexityEstimatorArgs } from 'graphql-query-complexity';
+import { ERROR_CODES } from '../codes.js';
 
 /** Largest cost an operation may have (documented in the README, "Security"). */
 export const MAX_COST = 100_000;
@@ -65,6 +66,6 @@ export function costError(schema: GraphQLSchema, document: DocumentNode, variabl
   const cost = operationCost(schema, document, variables, operationName);
   if (cost === null || cost <= max) return null;
   return new GraphQLError(`Query is too expensive: cost ${Math.round(cost)} exceeds the limit of ${max} (list sizes multiply: ask for smaller pages)`, {
-    extensions: { code: 'COST_LIMIT_EXCEEDED', cost: Math.round(cost), limit: max },
+    extensions: { code: ERROR_CODES.COST_LIMIT_EXCEEDED, cost: Math.round(cost), limit: max },
   });
 }

@@ -1,5 +1,6 @@
 import { GraphQLError, Lexer, Source, TokenKind } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { ERROR_CODES } from '../codes.js';
 import type { Context } from '../context.js';
 import type { UserConnections } from './connections.js';
 import { costError } from './cost.js';
@@ -9,7 +10,7 @@ export const MAX_DOCUMENT_NESTING = 64;
 
 function payloadTooLarge(fetchAPI: { Response: typeof Response }, maxBytes: number): Response {
   return fetchAPI.Response.json(
-    { errors: [{ message: `Request body too large (limit ${maxBytes} bytes)`, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] },
+    { errors: [{ message: `Request body too large (limit ${maxBytes} bytes)`, extensions: { code: ERROR_CODES.PAYLOAD_TOO_LARGE } }] },
     { status: 413, headers: { connection: 'close' } },
   );
 }
@@ -28,7 +29,7 @@ export function bodyLimitPlugin(maxBytes: number): Plugin {
       if (encoding && !/^\s*identity\s*$/i.test(encoding)) {
         endResponse(
           fetchAPI.Response.json(
-            { errors: [{ message: 'Compressed request bodies are not accepted', extensions: { code: 'UNSUPPORTED_MEDIA_TYPE' } }] },
+            { errors: [{ message: 'Compressed request bodies are not accepted', extensions: { code: ERROR_CODES.UNSUPPORTED_MEDIA_TYPE } }] },
             { status: 415 },
           ),
         );
@@ -75,7 +76,7 @@ export const queryStringPlugin: Plugin = {
         JSON.parse(raw);
       } catch {
         endResponse(
-          fetchAPI.Response.json({ errors: [{ message: `"${name}" in the query string is not valid JSON`, extensions: { code: 'BAD_REQUEST' } }] }, { status: 400 }),
+          fetchAPI.Response.json({ errors: [{ message: `"${name}" in the query string is not valid JSON`, extensions: { code: ERROR_CODES.BAD_REQUEST } }] }, { status: 400 }),
         );
         return;
       }
@@ -100,7 +101,7 @@ export function documentNestingPlugin(max = MAX_DOCUMENT_NESTING): Plugin {
       for (let token = lexer.advance(); token.kind !== TokenKind.EOF; token = lexer.advance()) {
         if (token.kind === TokenKind.BRACE_L || token.kind === TokenKind.BRACKET_L || token.kind === TokenKind.PAREN_L) {
           if (++depth > max) {
-            throw new GraphQLError(`Syntax Error: document nested deeper than ${max} levels`, { extensions: { code: 'GRAPHQL_PARSE_FAILED', http: { status: 400 } } });
+            throw new GraphQLError(`Syntax Error: document nested deeper than ${max} levels`, { extensions: { code: ERROR_CODES.GRAPHQL_PARSE_FAILED, http: { status: 400 } } });
           }
         } else if (token.kind === TokenKind.BRACE_R || token.kind === TokenKind.BRACKET_R || token.kind === TokenKind.PAREN_R) {
           depth--;
@@ -143,7 +144,7 @@ export const responseBudgetPlugin: Plugin = {
         if (!budget?.exceeded || Symbol.asyncIterator in (result as object)) return;
         setResult({
           data: null,
-          errors: [new GraphQLError(`The response would exceed ${budget.limit} bytes of content; ask for smaller pages or fewer fields`, { extensions: { code: 'RESPONSE_TOO_LARGE', limit: budget.limit } })],
+          errors: [new GraphQLError(`The response would exceed ${budget.limit} bytes of content; ask for smaller pages or fewer fields`, { extensions: { code: ERROR_CODES.RESPONSE_TOO_LARGE, limit: budget.limit } })],
         });
       },
     };
@@ -162,7 +163,7 @@ export function sseConnectionsPlugin(connections: UserConnections): Plugin {
       if (!userId || ctx.connectionParams !== undefined) return;
       if (!connections.acquire(userId)) {
         setResultAndStopExecution({
-          errors: [new GraphQLError(`Too many open connections for this user (limit ${connections.limit})`, { extensions: { code: 'TOO_MANY_CONNECTIONS', limit: connections.limit } })],
+          errors: [new GraphQLError(`Too many open connections for this user (limit ${connections.limit})`, { extensions: { code: ERROR_CODES.TOO_MANY_CONNECTIONS, limit: connections.limit } })],
         });
         return;
       }

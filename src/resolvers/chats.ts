@@ -76,20 +76,20 @@ export async function root(chat: ChatRow, ctx: Context): Promise<ChatRow | null>
 }
 
 export async function children(chat: ChatRow, ctx: Context): Promise<ChatRow[]> {
-  return (await ctx.loaders.chatExtras.load(chat.id)).children;
+  return (await ctx.loaders.chatExtras.load({ chatId: chat.id, part: 'children' })).children;
 }
 
 export async function diffStatus(chat: ChatRow, ctx: Context): Promise<DiffStatusRow | null> {
-  return (await ctx.loaders.chatExtras.load(chat.id)).diff_status;
+  return (await ctx.loaders.chatExtras.load({ chatId: chat.id, part: 'diffStatus' })).diff_status;
 }
 
 export async function queuedMessages(chat: ChatRow, ctx: Context): Promise<QueuedMessageRow[]> {
-  return (await ctx.loaders.chatExtras.load(chat.id)).queued;
+  return (await ctx.loaders.chatExtras.load({ chatId: chat.id, part: 'queued' })).queued;
 }
 
 /** Rule 14: the last assistant message's text, trimmed and truncated; null without one. */
 export async function lastTurnSummary(chat: ChatRow, ctx: Context): Promise<string | null> {
-  const extras = await ctx.loaders.chatExtras.load(chat.id);
+  const extras = await ctx.loaders.chatExtras.load({ chatId: chat.id, part: 'lastTurn' });
   if (extras.last_assistant_version === null) return null;
   if (extras.last_assistant_content === null) return summarizeText(extras.last_assistant_text ?? '');
   return summarize(parseContent(extras.last_assistant_content, extras.last_assistant_version, 'assistant'));
@@ -97,7 +97,7 @@ export async function lastTurnSummary(chat: ChatRow, ctx: Context): Promise<stri
 
 /** An assistant message newer than the chat's read marker. */
 export async function hasUnread(chat: ChatRow, ctx: Context): Promise<boolean> {
-  return (await ctx.loaders.chatExtras.load(chat.id)).has_unread;
+  return (await ctx.loaders.chatExtras.load({ chatId: chat.id, part: 'unread' })).has_unread;
 }
 
 export function cost(chat: ChatRow, ctx: Context): Promise<CostTotalsRow> {

@@ -12,8 +12,6 @@ export type MessagePart =
   | { type: 'file-reference'; fileName: string; startLine: number; endLine: number; content: string }
   | { type: 'context-file'; path: string; truncated: boolean };
 
-export const CURRENT_CONTENT_VERSION = 1;
-
 /** Stored content that cannot be read: an error on that message's field, never a crash of the response. */
 export class ContentError extends DomainError {
   readonly code = 'UNREADABLE_CONTENT';

@@ -49,7 +49,7 @@ export function costRange(args: RangeArgs, now = new Date()): CostRange {
 }
 
 /**
- * A user's spend in a range (rule 16): the viewer's own by default; another user's only for
+ * A user's spend in a range (cost analytics, docs/costs.md): the viewer's own by default; another user's only for
  * admins (others get ForbiddenError before the id is even looked up, so existence does not leak).
  * Totals, byModel and byChat come from one statement.
  */

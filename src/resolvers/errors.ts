@@ -61,14 +61,13 @@ export class QueueFullError extends DomainError {
 
 /**
  * A watch-stream failure the client can act on: a cursor it cannot resume from (CURSOR_EXPIRED),
- * a subscription that fell behind (SUBSCRIPTION_OVERFLOW), a database outage longer than the
- * bound (STREAM_INTERRUPTED), or a stream that is not available right now (UNAVAILABLE:
- * starting, or shutting down). The message says what to do; `cursor`, when set, is the last
+ * a database outage longer than the bound (STREAM_INTERRUPTED), or a stream that is not
+ * available right now (UNAVAILABLE: starting, or shutting down). The message says what to do; `cursor`, when set, is the last
  * event delivered, sent as `extensions.cursor`.
  */
 export class EventStreamError extends DomainError {
   constructor(
-    readonly code: 'CURSOR_EXPIRED' | 'SUBSCRIPTION_OVERFLOW' | 'UNAVAILABLE' | 'STREAM_INTERRUPTED',
+    readonly code: 'CURSOR_EXPIRED' | 'UNAVAILABLE' | 'STREAM_INTERRUPTED',
     message: string,
     readonly cursor?: string,
   ) {

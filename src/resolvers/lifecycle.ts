@@ -2,18 +2,18 @@ import type { Context } from '../context.js';
 import type { DbTask } from '../db/index.js';
 import type { ChatRow, QueuedMessageRow } from '../db/repos/chats.js';
 import type { MessageRow } from '../db/repos/messages.js';
+import type { ModelConfigRow } from '../db/repos/modelConfigs.js';
 import { ChatArchivedError, ForbiddenError, InvalidModelConfigError, NotFoundError, QueueFullError, ValidationError } from './errors.js';
 import { contentFromInput, labelsFromInput, titleFromInput, type ChatInputPart } from './inputs.js';
 import { isUuid } from './ids.js';
-import { canRead } from './loaders.js';
-import type { ModelConfigRow } from '../db/repos/modelConfigs.js';
+import { canRead } from '../auth/policy.js';
 import { fallbackModelConfig, resolveModelConfig } from './models.js';
 
 /** Rule 4: at most this many queued messages per chat. */
 export const MAX_QUEUED = 20;
 
 /**
- * Locks a chat the viewer owns (rule 2: first statement of every chat mutation). Absent or
+ * Locks a chat the viewer owns (lock the chat row first: the first statement of every chat mutation). Absent or
  * invisible → NotFoundError (existence is not revealed); visible but someone else's (admin,
  * worker) → ForbiddenError.
  */
@@ -105,7 +105,7 @@ export async function sendChatMessage(
 }
 
 /**
- * Rule 7 (and rule 8 when called by finishChatRun): turn a queued row into a user message with
+ * Promotion (and auto-promotion when called by finishChatRun): turn a queued row into a user message with
  * its stored model, falling back to the chat's last model, then the default; the chat goes pending.
  * `model` skips the resolution when the caller already made it.
  */
@@ -152,10 +152,18 @@ export async function promoteOldest(t: DbTask, chat: ChatRow): Promise<Promotion
   return { ...promoted, error: null };
 }
 
+/**
+ * Rule 7, the user's explicit choice: the named queued message runs now. On a chat at rest
+ * (error, requires_action…) FIFO still holds: the oldest queued message is promoted first, then
+ * the named one. On a busy chat the named message jumps the queue (and ends the current run).
+ */
 export async function promoteQueuedMessage(input: { chatId: string; queuedMessageId: string }, ctx: Context): Promise<{ chat: ChatRow; message: MessageRow }> {
   const result = await ctx.db.tx('promoteQueuedMessage', async (t) => {
-    const chat = await lockOwnChat(t, ctx, input.chatId);
+    let chat = await lockOwnChat(t, ctx, input.chatId);
     assertLive(chat);
+    const oldest = await t.queue.oldest(chat.id);
+    // An unknown id throws below and rolls this promotion back with it.
+    if (!isBusy(chat) && oldest && oldest.id !== input.queuedMessageId) chat = (await promoteOldest(t, chat))!.chat;
     const queued = await t.queue.take(chat.id, input.queuedMessageId);
     if (!queued) throw new NotFoundError('Queued message not found', input.queuedMessageId);
     return promoteQueued(t, chat, queued);

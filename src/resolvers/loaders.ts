@@ -1,8 +1,9 @@
 import DataLoader from 'dataloader';
+import { canRead } from '../auth/policy.js';
 import type { Viewer } from '../auth/viewer.js';
 import type { Db } from '../db/index.js';
 import type { ReadRetry } from '../db/retry.js';
-import type { ChatExtrasRow, ChatRow, CostTotalsRow } from '../db/repos/chats.js';
+import { emptyExtras, type ChatExtrasRow, type ChatRow, type CostTotalsRow, type ExtrasPart } from '../db/repos/chats.js';
 import type { MessageRow } from '../db/repos/messages.js';
 import type { ModelConfigRow } from '../db/repos/modelConfigs.js';
 import type { UserRow } from '../db/repos/users.js';
@@ -19,8 +20,11 @@ export interface Loaders {
   modelConfig: DataLoader<string, ModelConfigRow | null>;
   /** Chats the viewer may see (owner, admin or worker); null otherwise. */
   chat: DataLoader<string, ChatRow | null>;
-  /** Diff status, queue, children, last turn and unread flag of a chat: one statement per batch. */
-  chatExtras: DataLoader<string, ChatExtrasRow>;
+  /**
+   * Diff status, queue, children, last turn or unread flag of a chat, keyed by chat and part:
+   * one statement per batch, computing only the parts that were asked for in that batch.
+   */
+  chatExtras: DataLoader<ExtrasKey, ChatExtrasRow, string>;
   /** Spend of a chat and its children. */
   chatCost: DataLoader<string, CostTotalsRow>;
   message: DataLoader<string, MessageRow | null>;
@@ -40,32 +44,17 @@ export function groupByKey<K, V>(keys: readonly K[], rows: V[], keyOf: (row: V) 
   return keys.map((key) => groups.get(key)!);
 }
 
+/** One part of one chat's extras. */
+export interface ExtrasKey {
+  chatId: string;
+  part: ExtrasPart;
+}
+
 /** Reorders batch results into key order (DataLoader's contract), filling gaps with `missing`. */
 export function byKey<K, V, M = V>(keys: readonly K[], rows: V[], keyOf: (row: V) => K, missing: (key: K) => M): Array<V | M> {
   const map = new Map<K, V>(rows.map((row) => [keyOf(row), row]));
   return keys.map((key) => map.get(key) ?? missing(key));
 }
-
-/** Whether `viewer` may read a chat: its owner, an admin, or a worker that runs chats. */
-export function canRead(viewer: Viewer | null, chat: Pick<ChatRow, 'owner_id'>): boolean {
-  return viewer !== null && (chat.owner_id === viewer.user.id || viewer.isAdmin || viewer.isWorker);
-}
-
-/** Whether `viewer` may read model-only messages (prompt scaffolding, summaries): workers and admins, never plain users. */
-export function seesModelOnly(viewer: Viewer | null): boolean {
-  return viewer !== null && (viewer.isAdmin || viewer.isWorker);
-}
-
-const EMPTY_EXTRAS = (id: string): ChatExtrasRow => ({
-  id,
-  diff_status: null,
-  queued: [],
-  children: [],
-  last_assistant_content: null,
-  last_assistant_text: null,
-  last_assistant_version: null,
-  has_unread: false,
-});
 
 
 /** Ids that cannot exist never reach SQL (a node id can carry any text). */
@@ -90,12 +79,16 @@ export function createLoaders(db: Db, viewer: Viewer | null, retry: ReadRetry = 
     const rows = await retry(() => db.chats.byIds(validUuids(ids)));
     return byKey(ids, rows, (r) => r.id, () => null).map((row) => (row && canRead(viewer, row) ? row : null));
   });
-  const chatExtras = new DataLoader<string, ChatExtrasRow>(async (ids) => {
-    const rows = await retry(() => db.chats.extras(ids));
-    // Children arrive with their parent: prime the chat loader so they cost no extra statement.
-    for (const row of rows) for (const child of row.children) chat.prime(child.id, canRead(viewer, child) ? child : null);
-    return byKey(ids, rows, (r) => r.id, EMPTY_EXTRAS);
-  });
+  const chatExtras = new DataLoader<ExtrasKey, ChatExtrasRow, string>(
+    async (keys) => {
+      const ids = [...new Set(keys.map((k) => k.chatId))];
+      const rows = await retry(() => db.chats.extras(ids, new Set(keys.map((k) => k.part))));
+      // Children arrive with their parent: prime the chat loader so they cost no extra statement.
+      for (const row of rows) for (const child of row.children) chat.prime(child.id, canRead(viewer, child) ? child : null);
+      return byKey(keys.map((k) => k.chatId), rows, (r) => r.id, emptyExtras);
+    },
+    { cacheKeyFn: (key) => `${key.part}:${key.chatId}` },
+  );
   const chatCost = new DataLoader<string, CostTotalsRow>(async (ids) => {
     const rows = await retry(() => db.chats.costTotals(ids));
     return byKey(ids, rows, (r) => r.id, (id) => {

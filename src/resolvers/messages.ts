@@ -4,7 +4,7 @@ import type { MessageRow } from '../db/repos/messages.js';
 import { parseContent, type MessagePart } from './content.js';
 import { ValidationError } from './errors.js';
 import { isRowId } from './ids.js';
-import { seesModelOnly } from './loaders.js';
+import { seesModelOnly } from '../auth/policy.js';
 import { decodeCursor, encodeCursor, pageRequest, toConnection, type PageArgs, type PageResult } from './pagination.js';
 
 const CURSOR_KIND = 'msg';

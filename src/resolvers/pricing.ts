@@ -1,7 +1,7 @@
 import { Decimal } from 'decimal.js';
 
 // Enough significant digits that no product or sum of 64-bit token counts and stored numeric
-// prices is ever rounded: the only rounding is the single ceil at the end (rule 15).
+// prices is ever rounded: the only rounding is the single ceil at the end (docs/costs.md).
 const Exact = Decimal.clone({ precision: 200, rounding: Decimal.ROUND_CEIL });
 
 /**

@@ -60,7 +60,7 @@ export async function acquireChats(input: { workerId: string; limit?: number | n
   const workerId = workerIdFromInput(input.workerId);
   const limit = input.limit ?? 1;
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_ACQUIRE) throw new ValidationError(`limit must be 1..${MAX_ACQUIRE}`, 'limit');
-  // One statement, so no explicit transaction: FOR UPDATE SKIP LOCKED locks the rows it claims (rule 2).
+  // One statement, so no explicit transaction: FOR UPDATE SKIP LOCKED locks the rows it claims (lock the chat row first).
   const chats = await ctx.db.chats.acquire(workerId, limit);
   remember(ctx, ...chats);
   return { chats };
@@ -122,7 +122,7 @@ function checkMessage(m: AppendMessageInput, i: number): NewMessage {
     if (value < 0n) throw new ValidationError(`${where}.usage.${key} must not be negative`, `${where}.usage.${key}`);
     if (value > MAX_USAGE_COUNT) throw new ValidationError(`${where}.usage.${key} must be at most 10^12`, `${where}.usage.${key}`);
   }
-  // Reasoning is part of output (rule 15): a larger count means the worker reported them apart.
+  // Reasoning is part of output (never billed twice, docs/costs.md): a larger count means the worker reported them apart.
   if (u.reasoningTokens != null && u.outputTokens != null && u.reasoningTokens > u.outputTokens) {
     throw new ValidationError(`${where}.usage.reasoningTokens must be included in outputTokens`, `${where}.usage.reasoningTokens`);
   }
@@ -147,9 +147,9 @@ function checkMessage(m: AppendMessageInput, i: number): NewMessage {
 }
 
 /**
- * Appends the worker's messages to the run it owns, in order, in one statement (rule 6 hot
+ * Appends the worker's messages to the run it owns, in order, in one statement (the message-insert hot
  * path). Assistant messages without a model are the turn's model (the chat's last) and carry
- * their cost (rule 15); the chat's last model follows the last message that names one, and
+ * their cost (docs/costs.md); the chat's last model follows the last message that names one, and
  * the chats row is rewritten only when that model actually changes.
  */
 export async function appendChatMessages(
@@ -214,9 +214,9 @@ export interface FinishResult {
 /**
  * Ends the worker's run. A finish from a worker that no longer owns the chat (another
  * worker_id, or the chat is not running) changes nothing and answers `finished: false` with
- * the chat as it is, so a retried or late finish is harmless. ERROR stores lastError (rule 9)
+ * the chat as it is, so a retried or late finish is harmless. ERROR stores lastError (a later non-error status clears it)
  * and holds the queue until the user acts. WAITING on a live chat promotes the oldest queued
- * message in the same transaction (rule 8): the chat then goes straight to PENDING, without
+ * message in the same transaction (auto-promotion): the chat then goes straight to PENDING, without
  * passing through WAITING. A finish never wedges: when no model config is usable for that
  * message it stays queued, the chat goes ERROR saying why, and the finish still commits.
  */

@@ -1,16 +1,18 @@
+import { canRead, seesMessage } from '../auth/policy.js';
 import type { Viewer } from '../auth/viewer.js';
 import type { Context } from '../context.js';
 import { EventCursorExpiredError, InvalidEventCursorError } from '../events/cursor.js';
 import {
-  EventHubClosedError, EventStreamInterruptedError, EventStreamNotReadyError, EventSubscriberOverflowError,
+  EventHubClosedError, EventStreamInterruptedError, EventStreamNotReadyError,
   type EventSubscription, type HubEvent,
 } from '../events/hub.js';
 import type { EventFilter, EventKind, EventRow } from '../events/log.js';
 import type { EventData } from '../events/payload.js';
 import type { MessageRow } from '../db/repos/messages.js';
 import { readRetry } from '../db/retry.js';
+import { ResponseBudget } from '../limits/responseBudget.js';
 import { EventStreamError, ForbiddenError, NotFoundError, ValidationError } from './errors.js';
-import { canRead, createLoaders } from './loaders.js';
+import { createLoaders } from './loaders.js';
 
 /**
  * The GraphQL side of the watch stream: which stored events each subscription field receives,
@@ -113,7 +115,6 @@ export type StreamItem<K extends string> = StreamEvent<K> | StreamFailure;
 function streamError(err: unknown): unknown {
   if (err instanceof InvalidEventCursorError) return new ValidationError(err.message, 'after');
   if (err instanceof EventCursorExpiredError) return new EventStreamError('CURSOR_EXPIRED', err.message);
-  if (err instanceof EventSubscriberOverflowError) return new EventStreamError('SUBSCRIPTION_OVERFLOW', err.message, err.cursor);
   if (err instanceof EventStreamInterruptedError) return new EventStreamError('STREAM_INTERRUPTED', err.message, err.cursor);
   if (err instanceof EventStreamNotReadyError) return new EventStreamError('UNAVAILABLE', err.message);
   if (err instanceof EventHubClosedError) return new EventStreamError('UNAVAILABLE', 'Server shutting down; reconnect and resubscribe with after: the last cursor you received');
@@ -198,11 +199,6 @@ function viewerOf(ctx: Context): Viewer {
   return ctx.viewer;
 }
 
-/** Model-only messages (prompt scaffolding, summaries) are not part of the transcript users see. */
-function seesMessage(viewer: Viewer, message: MessageRow | null): boolean {
-  return message !== null && (message.visibility !== 'model' || viewer.isAdmin || viewer.isWorker);
-}
-
 /** `chatWatch`: the viewer's chats; admins every user's with `allUsers`. */
 export function chatWatch(args: { after?: string | null; allUsers?: boolean | null }, ctx: Context) {
   const viewer = viewerOf(ctx);
@@ -250,7 +246,8 @@ export function modelConfigChanged(args: { after?: string | null }, ctx: Context
  * Resolves one yielded item for the subscriber. graphql-js executes every event of a
  * subscription with the one context object of the subscription, so this gives it fresh loaders
  * first (events are executed one at a time: the next is pulled only after this one is sent) and
- * primes them with the preloaded rows the viewer may see.
+ * primes them with the preloaded rows the viewer may see. The response-size budget is per event
+ * too: a long-lived subscription is not refused for the sum of everything it ever carried.
  */
 export function deliver<K extends string>(item: StreamItem<K>, ctx: Context): StreamEvent<K> {
   if ('failure' in item) throw item.failure;
@@ -261,5 +258,8 @@ export function deliver<K extends string>(item: StreamItem<K>, ctx: Context): St
   if (message) loaders.message.prime(message.id, message);
   if (modelConfig) loaders.modelConfig.prime(modelConfig.id, modelConfig);
   ctx.loaders = loaders;
+  // The response-size bound is per response: each event is one, so each gets a fresh budget
+  // (with one budget per subscription, a long-lived stream would end after MAX_RESPONSE_BYTES in all).
+  ctx.budget = new ResponseBudget(ctx.config.maxResponseBytes);
   return item;
 }

@@ -1,5 +1,4 @@
 import SchemaBuilder from '@pothos/core';
-import DataloaderPlugin from '@pothos/plugin-dataloader';
 import ErrorsPlugin from '@pothos/plugin-errors';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
@@ -65,9 +64,11 @@ function toBigInt(value: unknown): bigint {
 // Plugin order is deliberate: Relay first (global ids are decoded before anything sees them),
 // Errors before ScopeAuth (an authorisation failure on a mutation can become a typed error),
 // StorableInput after ScopeAuth (an anonymous caller learns nothing about its input) and inside
-// Errors (unstorable input is a mutation's typed ValidationError), Dataloader last (it wraps the innermost resolver).
+// Errors (unstorable input is a mutation's typed ValidationError). Batching is done by the
+// per-request DataLoaders on the context (src/resolvers/loaders.ts), which prime each other
+// across relations, so the Pothos dataloader plugin is not used.
 export const builder = new SchemaBuilder<SchemaTypes>({
-  plugins: [RelayPlugin, ErrorsPlugin, ScopeAuthPlugin, StorableInputPlugin, DataloaderPlugin],
+  plugins: [RelayPlugin, ErrorsPlugin, ScopeAuthPlugin, StorableInputPlugin],
   defaultFieldNullability: false,
   relay: {
     clientMutationId: 'omit',

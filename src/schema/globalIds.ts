@@ -29,13 +29,4 @@ export function decodeId(globalId: string, typename: keyof typeof SHAPES, field:
   return decoded.id;
 }
 
-/** Like decodeId, but null for a well-formed id of the wrong kind (lookups answer null, not errors). */
-export function tryDecodeId(globalId: string, typename: keyof typeof SHAPES): string | null {
-  try {
-    return decodeId(globalId, typename, 'id');
-  } catch {
-    return null;
-  }
-}
-
 export { encodeGlobalID };

@@ -3,6 +3,7 @@ import WebSocket from 'ws';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { Db } from '../../src/db/index.js';
 import { buildApp, type App, type AppOptions } from '../../src/server.js';
+import { recordOperation } from './operations.js';
 
 export interface TestServer {
   app: App;
@@ -48,6 +49,7 @@ export async function startTestServer(db: Db, env: Record<string, string> = {}, 
     wsUrl,
     config,
     async gql(query, variables, token) {
+      recordOperation(query, variables);
       const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json' };
       if (token) headers.authorization = `Bearer ${token}`;
       const res = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
@@ -74,6 +76,7 @@ export async function startTestServer(db: Db, env: Record<string, string> = {}, 
 
 /** Runs one query or mutation over graphql-ws and resolves with its single result. */
 export function wsQuery<T>(client: Client, query: string, variables?: Record<string, unknown>): Promise<FormattedExecutionResult<T, unknown>> {
+  recordOperation(query, variables);
   return new Promise((resolve, reject) => {
     let result: FormattedExecutionResult<T, unknown> | undefined;
     client.subscribe<T>({ query, variables }, {

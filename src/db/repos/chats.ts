@@ -65,6 +65,11 @@ export interface QueuedMessageRow {
 }
 
 /** Everything the dashboard shows beside a chat row, fetched for a batch of chats in one statement. */
+/** The parts of the extras statement; each costs Postgres work only when an operation selects it. */
+export const EXTRAS_PARTS = ['diffStatus', 'queued', 'children', 'lastTurn', 'unread'] as const;
+export type ExtrasPart = (typeof EXTRAS_PARTS)[number];
+
+/** A chat's extras; parts that were not asked for hold their empty value (null, [], false). */
 export interface ChatExtrasRow {
   id: string;
   diff_status: DiffStatusRow | null;
@@ -111,17 +116,29 @@ export interface ChatKey {
 }
 
 /**
- * The spend totals select-list (rules 15-16) over assistant messages aliased `m`, injected raw as
+ * The spend totals select-list (docs/costs.md) over assistant messages aliased `m`, injected raw as
  * `${totals}` into every cost statement (here and in the costs repository), so the counting rules
  * live in one file and the planner still sees plain aggregates: a view would force a chats join
  * onto Chat.cost, a custom aggregate would call a function per row.
  */
+/** Extras with every part empty: no diff status, queue, children or last turn, nothing unread. */
+export function emptyExtras(id: string): ChatExtrasRow {
+  return { id, diff_status: null, queued: [], children: [], last_assistant_content: null, last_assistant_text: null, last_assistant_version: null, has_unread: false };
+}
+
 export const costTotalsColumns = sql('chat_messages/cost_totals_columns.sql');
 
 const queries = {
   page: sql('chats/page.sql'),
   count: sql('chats/count.sql'),
   extras: sql('chats/extras.sql'),
+  extrasParts: {
+    diffStatus: sql('chats/extras/diff_status.sql'),
+    queued: sql('chats/extras/queued.sql'),
+    children: sql('chats/extras/children.sql'),
+    lastTurn: sql('chats/extras/last_turn.sql'),
+    unread: sql('chats/extras/has_unread.sql'),
+  } satisfies Record<ExtrasPart, unknown>,
   costTotals: sql('chats/cost_totals.sql'),
   acquire: sql('chats/acquire.sql'),
   reclaimStale: sql('chats/reclaim_stale.sql'),
@@ -131,9 +148,30 @@ const queries = {
 
 // The dashboard's batch statements have a fixed shape: prepared, they are planned once per connection.
 const prepared = {
-  extras: preparedText(queries.extras, ['ids']),
   costTotals: preparedText(queries.costTotals, ['ids'], { totals: costTotalsColumns }),
 };
+
+/**
+ * The extras statement for one set of parts, rendered once per set (at most 31) and prepared
+ * under a name per set, so each shape is planned once per connection.
+ */
+const extrasStatements = new Map<number, { name: string; text: string }>();
+function extrasStatement(parts: ReadonlySet<ExtrasPart>): { name: string; text: string } {
+  const mask = EXTRAS_PARTS.reduce((m, part, i) => (parts.has(part) ? m | (1 << i) : m), 0);
+  let statement = extrasStatements.get(mask);
+  if (!statement) {
+    const columns = EXTRAS_PARTS.filter((p) => parts.has(p)).map((p) => preparedText(queries.extrasParts[p], []));
+    statement = { name: `chats-extras-${mask}`, text: preparedText(queries.extras, ['ids'], { columns: columns.join(', ') }) };
+    extrasStatements.set(mask, statement);
+  }
+  return statement;
+}
+
+interface LastTurn {
+  version: number;
+  content: unknown;
+  text: string | null;
+}
 
 const JSON_DATES = ['created_at', 'updated_at', 'started_at', 'heartbeat_at', 'refreshed_at', 'stale_at', 'deleted_at'] as const;
 
@@ -157,7 +195,7 @@ function filterSql(pgp: IMain, f: ChatListFilter): string {
 export class ChatsRepository {
   constructor(private readonly db: IDatabase<unknown>, private readonly pgp: IMain) {}
 
-  /** Locks and returns a chat row for the rest of the transaction (rule 2), or null. */
+  /** Locks and returns a chat row for the rest of the transaction (lock the chat row first), or null. */
   lock(id: string): Promise<ChatRow | null> {
     return this.db.oneOrNone(
       `SELECT c.*, (extract(epoch FROM c.updated_at) * 1000000)::bigint::text AS updated_us
@@ -207,7 +245,7 @@ export class ChatsRepository {
 
   /**
    * Archives or unarchives a chat and every sub-agent below it, at any depth, in one statement
-   * (rule 10): archived members that were pending or running become waiting. For a root that is
+   * (archive covers the family): archived members that were pending or running become waiting. For a root that is
    * the whole family.
    */
   setFamilyArchived(id: string, archived: boolean): Promise<ChatRow[]> {
@@ -272,15 +310,27 @@ export class ChatsRepository {
     return row.n;
   }
 
-  /** Diff status, queue, children, last assistant turn and unread flag for each chat, in one statement. */
-  async extras(ids: readonly string[]): Promise<ChatExtrasRow[]> {
-    const rows = await this.db.any<ChatExtrasRow>({ name: 'chats-extras', text: prepared.extras, values: [ids] });
-    for (const row of rows) {
-      if (row.diff_status) reviveDates(row.diff_status);
-      row.queued.forEach(reviveDates);
-      row.children.forEach(reviveDates);
-    }
-    return rows;
+  /**
+   * Diff status, queue, children, last assistant turn and unread flag for each chat, in one
+   * statement that computes only `parts` (the rest hold their empty value).
+   */
+  async extras(ids: readonly string[], parts: ReadonlySet<ExtrasPart>): Promise<ChatExtrasRow[]> {
+    if (parts.size === 0) return ids.map((id) => emptyExtras(id));
+    type Raw = { id: string; diff_status?: DiffStatusRow | null; queued?: QueuedMessageRow[]; children?: ChatRow[]; last_turn?: LastTurn | null; has_unread?: boolean };
+    const rows = await this.db.any<Raw>({ ...extrasStatement(parts), values: [ids] });
+    return rows.map((raw) => {
+      const row = emptyExtras(raw.id);
+      if (raw.diff_status) row.diff_status = reviveDates(raw.diff_status);
+      if (raw.queued) row.queued = raw.queued.map(reviveDates);
+      if (raw.children) row.children = raw.children.map(reviveDates);
+      if (raw.last_turn) {
+        row.last_assistant_version = raw.last_turn.version;
+        row.last_assistant_content = raw.last_turn.content;
+        row.last_assistant_text = raw.last_turn.text;
+      }
+      if (raw.has_unread !== undefined) row.has_unread = raw.has_unread;
+      return row;
+    });
   }
 
   /** Moves up to `limit` pending, live chats to running for `workerId` in one statement, oldest-updated first (may return fewer, or none). */
@@ -303,7 +353,7 @@ export class ChatsRepository {
     return rows.map((r) => r.id);
   }
 
-  /** Returns running chats with a heartbeat older than `staleSeconds` to pending (rule 19), naming the worker that lost each. */
+  /** Returns running chats with a heartbeat older than `staleSeconds` to pending (stale runs), naming the worker that lost each. */
   reclaimStale(staleSeconds: number): Promise<Array<ChatRow & { previous_worker_id: string | null }>> {
     return this.db.any(queries.reclaimStale, { staleSeconds });
   }

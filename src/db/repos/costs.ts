@@ -1,12 +1,24 @@
 import type { IDatabase, IMain } from 'pg-promise';
 import { sql } from '../sql.js';
-import { costTotalsColumns, reviveDates, type CostTotalsRow } from './chats.js';
+import { reviveDates, type CostTotalsRow } from './chats.js';
 import type { UserRow } from './users.js';
 
 const queries = {
   summary: sql('chat_messages/cost_summary.sql'),
   users: sql('chat_messages/cost_users.sql'),
 };
+
+/** Fragments shared by both statements: the range split, the spend totals and a message as a spend row. */
+const fragments = {
+  totals: sql('chat_messages/cost_rollup_totals_columns.sql'),
+  row: sql('chat_messages/cost_row_columns.sql'),
+  range: sql('chat_messages/cost_range.sql'),
+};
+
+/** The fragments rendered for one range (the range split takes the bounds as values). */
+export function costFragments(pgp: IMain, start: Date, end: Date): { totals: string; row: string; range: string } {
+  return { totals: pgp.as.format(fragments.totals), row: pgp.as.format(fragments.row), range: pgp.as.format(fragments.range, { start, end }) };
+}
 
 /** Spend of one model config within a summary (null id: messages without a model). */
 export interface ModelCostRow extends CostTotalsRow {
@@ -77,7 +89,7 @@ export class CostsRepository {
 
   /** Totals, by model and by root chat for `userId` in [start, end): one statement. */
   async summary(userId: string, start: Date, end: Date): Promise<CostSummaryRows> {
-    const rows = await this.db.any<SummaryRow>(queries.summary, { totals: costTotalsColumns, userId, start, end });
+    const rows = await this.db.any<SummaryRow>(queries.summary, { ...costFragments(this.pgp, start, end), userId });
     const total = rows.find((r) => r.section === 'total');
     // The empty grouping set yields its row even without messages; guard anyway.
     if (!total) throw new Error('cost summary returned no totals row');
@@ -93,9 +105,7 @@ export class CostsRepository {
   /** One page (`limit` rows after `after`) of the per-user rollup and the filter's total: one statement. */
   async users(filter: UserCostFilter, after: UserCostKey | null, limit: number): Promise<{ rows: UserCostRow[]; totalCount: number }> {
     const rows = await this.db.any<UserCostRow & { total_count: number; owner_id: string | null }>(queries.users, {
-      totals: costTotalsColumns,
-      start: filter.start,
-      end: filter.end,
+      ...costFragments(this.pgp, filter.start, filter.end),
       pattern: filter.search === null ? null : likeSubstring(filter.search),
       afterCost: after?.cost ?? null,
       afterUsername: after?.username ?? null,

@@ -2,7 +2,7 @@ import type { IDatabase, IMain } from 'pg-promise';
 import { sql } from '../sql.js';
 import type { DiffStatusRow } from './chats.js';
 
-/** Every writable column of a diff status (rule 18: an upsert carries all of them). */
+/** Every writable column of a diff status (an upsert carries all of them). */
 export type DiffStatusFields = Omit<DiffStatusRow, 'chat_id' | 'created_at' | 'updated_at'>;
 
 const queries = {

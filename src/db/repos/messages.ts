@@ -85,7 +85,7 @@ export class MessagesRepository {
     return this.db.any(queries.pages, { chatIds, keyset, order: direction === 'forward' ? 'm.id ASC' : 'm.id DESC', limit });
   }
 
-  /** The compaction-aware prompt view (DESIGN rule 13) of each chat, in one statement; rows come grouped by chat, by id. */
+  /** The compaction-aware prompt view (docs/worker-protocol.md) of each chat, in one statement; rows come grouped by chat, by id. */
   prompts(chatIds: readonly string[]): Promise<MessageRow[]> {
     return this.db.any(queries.prompt, { chatIds });
   }

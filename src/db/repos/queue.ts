@@ -1,7 +1,7 @@
 import type { IDatabase, IMain } from 'pg-promise';
 import type { QueuedMessageRow } from './chats.js';
 
-/** SQL for chat_queued_messages. Callers hold the chat row lock (rule 2), which serialises queue changes. */
+/** SQL for chat_queued_messages. Callers hold the chat row lock (lock the chat row first), which serialises queue changes. */
 export class QueueRepository {
   constructor(private readonly db: IDatabase<unknown>, private readonly pgp: IMain) {}
 

@@ -6,7 +6,7 @@ import { Chat } from './Chat.js';
 type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
 
 /**
- * The totals fields, shared by ChatCostTotals and ChatCostSummary (which DESIGN section 5 gives
+ * The totals fields, shared by ChatCostTotals and ChatCostSummary (which the API contract gives
  * the same fields flattened), so both describe and serialise them identically.
  */
 export function costTotalsFields<T extends CostTotalsRow>(t: PothosSchemaTypes.ObjectFieldBuilder<Types, T>) {

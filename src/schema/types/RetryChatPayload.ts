@@ -37,6 +37,7 @@ builder.mutationField('retryChat', (t) =>
     description:
       'Run a chat at rest (ERROR, WAITING, REQUIRES_ACTION…) again: the oldest queued message is promoted first; with an empty queue the last turn is re-run. The chat goes PENDING.',
     errors: mutationErrors('retryChat', [ChatArchivedError]),
+    authScopes: { user: true },
     args: { input: t.arg({ type: RetryChatInput, required: true }) },
     resolve: (_root, { input }, ctx) => lifecycle.retryChat({ chatId: decodeId(String(input.chatId), 'Chat', 'chatId') }, ctx),
   }),

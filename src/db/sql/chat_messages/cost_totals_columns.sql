@@ -1,5 +1,5 @@
 -- Select-list fragment (not a statement): spend totals over assistant messages aliased `m`,
--- shared by every cost query so rules 15-16 are written once. Priced = a cost was stored (0 is
+-- shared by every cost query so the cost rules (docs/costs.md) are written once. Priced = a cost was stored (0 is
 -- free, still priced); unpriced = no cost but some token usage. Only columns of the covering
 -- index chat_messages_chat_assistant_cost_idx are read (hence count(m.chat_id), not m.id), so
 -- scans stay index-only; count is 0 for an outer-joined group without messages. Sums are

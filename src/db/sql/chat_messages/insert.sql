@@ -1,4 +1,4 @@
--- Hot path (rule 6): insert messages and move chats.last_model_config_id in one statement, writing the chats row only when the model changed.
+-- Message-insert hot path: insert messages and move chats.last_model_config_id in one statement, writing the chats row only when the model changed.
 WITH ins AS (
   INSERT INTO chat_messages (chat_id, role, visibility, content, content_version, model_config_id, created_by,
                              input_tokens, output_tokens, total_tokens, reasoning_tokens, cache_creation_tokens,

@@ -1,4 +1,4 @@
--- Prompt view (rule 13) of a batch of chats in one statement: uncompressed system messages, the newest compressed summary, and every uncompressed message after it.
+-- Prompt view (docs/worker-protocol.md) of a batch of chats in one statement: uncompressed system messages, the newest compressed summary, and every uncompressed message after it.
 WITH summary AS (
   SELECT k.chat_id,
          (SELECT max(s.id) FROM chat_messages s

@@ -1,24 +1,8 @@
 import autocannon from 'autocannon';
-import type { ServerProcess } from './children.js';
-import { loadAverage, postgresCpuMs } from './machine.js';
+import type { ServerProcess } from '../lib/children.js';
+import type { LoadResult } from '../lib/report.js';
+import { loadAverage, postgresCpuMs } from '../lib/machine.js';
 
-/** One measured load run against one server. */
-export interface LoadResult {
-  target: string;
-  round: number;
-  requests: number;
-  seconds: number;
-  rps: number;
-  p50: number;
-  p99: number;
-  /** Non-2xx answers plus connection errors and timeouts: any of them invalidates the run. */
-  failures: number;
-  serverCpuMsPerRequest: number;
-  /** Postgres CPU (all its processes) per request; null when the server is not ours (DATABASE_URL). */
-  postgresCpuMsPerRequest: number | null;
-  serverRssMiB: number;
-  loadAverage: string;
-}
 
 export interface LoadOptions {
   connections: number;

@@ -1,4 +1,4 @@
-import './promise-with-resolvers.js'; // must run before PostGraphile executes anything
+import '../servers/promise-with-resolvers.js'; // must run before PostGraphile executes anything
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PgSimplifyInflectionPreset } from '@graphile/simplify-inflection';
@@ -7,7 +7,7 @@ import { postgraphile } from 'postgraphile';
 import { makePgService } from 'postgraphile/adaptors/pg';
 import { grafserv } from 'postgraphile/grafserv/node';
 import { PostGraphileAmberPreset } from 'postgraphile/presets/amber';
-import { runChild, statementRecorder } from './child.js';
+import { runChild, statementRecorder } from '../servers/child.js';
 
 /**
  * The peer: PostGraphile V5 (amber preset + simplify inflection) over the same database,
