@@ -10,6 +10,7 @@ import { hotPath } from './lib/hotpath.js';
 import { measure } from './peers/load.js';
 import { loadAverage, machineFacts } from './lib/machine.js';
 import { runFanout } from './fanout.js';
+import { runParts } from './parts.js';
 import { renderReport, type LoadResult, type Report, type TargetInfo } from './lib/report.js';
 import { seed } from './lib/seed.js';
 import { previousHeadline } from './lib/headline.js';
@@ -20,7 +21,7 @@ import { previousHeadline } from './lib/headline.js';
  * insert hot path, and writes bench/RESULTS.md. Everything is bounded in time and stopped at the
  * end; Ctrl-C stops it early and still cleans up. Knobs (environment): BENCH_SECONDS (10),
  * BENCH_WARMUP_SECONDS (3), BENCH_ROUNDS (2), BENCH_CONNECTIONS (10), BENCH_HOTPATH_MESSAGES
- * (1000), BENCH_SKIP_POSTGRAPHILE=1, BENCH_OUTPUT (bench/RESULTS.md), BENCH_VERBOSE=1 (servers' stderr),
+ * (1000), BENCH_SKIP_POSTGRAPHILE=1, BENCH_SKIP_PARTS=1, BENCH_PARTS_SECONDS (10), BENCH_OUTPUT (bench/RESULTS.md), BENCH_VERBOSE=1 (servers' stderr),
  * BENCH_CPU_PROFILE=<dir> (a V8 .cpuprofile per server, written when it stops).
  */
 const benchDir = dirname(fileURLToPath(import.meta.url));
@@ -231,6 +232,12 @@ async function main(): Promise<void> {
     const idle = process.env.BENCH_SKIP_FANOUT === '1' ? null : await runFanout(adminUrl.toString(), 20_000, 0);
     if (idle) log(`  ${idle.heapPerSubscription} B heap, ${idle.rssPerSubscription} B RSS per idle subscription`);
 
+    log('message parts: 100 chats × 50 batches/s, 10 subscribers per chat on two processes');
+    const parts = process.env.BENCH_SKIP_PARTS === '1'
+      ? null
+      : await runParts(adminUrl.toString(), { seconds: intEnv('BENCH_PARTS_SECONDS', 10, 1, 120), postmasterPid: database.postmasterPid ?? undefined });
+    if (parts) log(`  p50 ${parts.p50} ms, p99 ${parts.p99} ms, ${parts.delivered}/${parts.expected} delivered, ${parts.gatewayCpuUsPerDelivery} µs gateway CPU/part`);
+
     // Cost analytics runs in its own process on its own embedded Postgres (100k-message user).
     log('cost analytics: bench/costs.ts');
     const costs =
@@ -257,6 +264,7 @@ async function main(): Promise<void> {
       chatgraphStatements50,
       hotPath: hot,
       fanout,
+      parts,
       costs,
       idle,
       previous: existsSync(output) ? previousHeadline(readFileSync(output, 'utf8')) : null,

@@ -19,6 +19,13 @@ export interface Config {
   maxSubscriptionsPerConnection: number;
   /** A running chat whose heartbeat is older than this goes back to pending. */
   staleRunSeconds: number;
+  /** Message-part batches per second per chat (sustained) and the burst accepted at once. */
+  messagePartsPerSecond: number;
+  messagePartsBurst: number;
+  /** Bytes of streamed parts one chat's open preview may hold. */
+  messagePreviewMaxBytes: number;
+  /** A chat left REQUIRES_ACTION this long goes to ERROR (0 = never). */
+  toolResultTimeoutSeconds: number;
   eventRetentionDays: number;
   /** How often each process prunes chat_events older than eventRetentionDays. */
   eventPruneIntervalSeconds: number;
@@ -110,6 +117,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxBodyBytes: int(env, 'MAX_BODY_BYTES', 1_000_000, 1024, 100_000_000),
     maxSubscriptionsPerConnection: int(env, 'MAX_SUBSCRIPTIONS_PER_CONNECTION', 50, 1, 10_000),
     staleRunSeconds: int(env, 'STALE_RUN_SECONDS', 300, 1, 86_400 * 7),
+    messagePartsPerSecond: int(env, 'MESSAGE_PARTS_PER_SECOND', 100, 1, 100_000),
+    messagePartsBurst: int(env, 'MESSAGE_PARTS_BURST', 200, 1, 1_000_000),
+    messagePreviewMaxBytes: int(env, 'MESSAGE_PREVIEW_MAX_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    toolResultTimeoutSeconds: int(env, 'TOOL_RESULT_TIMEOUT_SECONDS', 3600, 0, 86_400 * 30),
     eventRetentionDays: int(env, 'EVENT_RETENTION_DAYS', 7, 1, 3650),
     eventPruneIntervalSeconds: int(env, 'EVENT_PRUNE_INTERVAL_SECONDS', 3600, 1, 86_400 * 7),
     wsKeepAliveMs: int(env, 'WS_KEEPALIVE_MS', 12_000, 1000, 600_000),

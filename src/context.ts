@@ -4,6 +4,7 @@ import type { ViewerCache } from './auth/viewerCache.js';
 import { ERROR_CODES } from './codes.js';
 import type { Config } from './config.js';
 import type { Db } from './db/index.js';
+import type { MessagePartRelay } from './events/messageParts.js';
 import { DatabaseUnavailableError, isConnectionError, readRetry, retryRead } from './db/retry.js';
 import type { ChatEventHub } from './events/payload.js';
 import type { RateLimits } from './limits/rateLimits.js';
@@ -19,6 +20,8 @@ export interface AppServices {
   eventHub?: ChatEventHub;
   /** Recently authenticated tokens (absent: every request looks its token up). */
   viewers?: ViewerCache;
+  /** The process's relay of streamed message parts (with `eventHub`). */
+  parts?: MessagePartRelay;
   /** Per-user and per-address rate limiters (absent: no rate limits, e.g. CLI commands). */
   limits?: RateLimits;
 }

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { getOperationAST, GraphQLError, Kind, print, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import { getOperationAST, GraphQLError, Kind, print, valueFromASTUntyped, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -13,7 +13,10 @@ import { UserConnections } from './limits/connections.js';
 import { costError } from './limits/cost.js';
 import { RateLimits } from './limits/rateLimits.js';
 import type { AppServices, Context } from './context.js';
+import { startToolResultDeadline } from './db/actionDeadline.js';
+import type { PeriodicJob } from './db/periodicJob.js';
 import { startStaleRunReclaimer, type StaleRunReclaimer } from './db/staleRuns.js';
+import type { MessagePartRelay } from './events/messageParts.js';
 import { SharedExecutions } from './events/sharedExecutions.js';
 import { EventStream, type EventStreamOptions } from './events/stream.js';
 import type { Logger } from 'pino';
@@ -21,6 +24,7 @@ import { logger } from './logger.js';
 import { registerMetricsSource } from './metrics.js';
 import { TrustedDocuments } from './trustedDocuments.js';
 import type { GraphiqlDefaults } from './graphiql.js';
+import { tryDecodeId } from './schema/globalIds.js';
 import { createChatgraphYoga, tokenFromConnectionParams, type ChatgraphYoga } from './yoga.js';
 
 /** A running (or startable) chatgraph HTTP + WebSocket server. */
@@ -40,7 +44,7 @@ export interface App {
 export interface AppOptions extends AppServices {
   graphiql?: GraphiqlDefaults;
   /**
-   * Run the stale-run reclaimer (STALE_RUN_SECONDS) while started. Off unless asked: test servers share a
+   * Run the stale-run reclaimer (STALE_RUN_SECONDS) and the tool-result deadline while started. Off unless asked: test servers share a
    * process with statement-counting tests, and a background statement would skew their counts.
    */
   reclaimStaleRuns?: boolean;
@@ -143,6 +147,29 @@ function guardSlowConsumer(socket: WebSocket, maxBytes: number, stallMs: number)
   }) as WebSocket['send'];
 }
 
+/**
+ * Whether an operation may join an identical running one (a joiner gets only what arrives after
+ * it joins). Not chatsSettled: a joiner would miss the chats already settled. Not chatEvents of
+ * a chat with an open streamed preview: a joiner would miss the preview so far.
+ */
+function shareable(args: ExecutionArgs, parts: MessagePartRelay): boolean {
+  const operation = args.document.definitions.find(
+    (d) => d.kind === Kind.OPERATION_DEFINITION && (args.operationName == null || d.name?.value === args.operationName),
+  );
+  if (!operation || operation.kind !== Kind.OPERATION_DEFINITION) return false;
+  for (const field of operation.selectionSet.selections) {
+    if (field.kind !== Kind.FIELD) return false;
+    if (field.name.value === 'chatsSettled') return false;
+    if (field.name.value === 'chatEvents') {
+      const arg = field.arguments?.find((a) => a.name.value === 'chatId');
+      const raw = arg ? valueFromASTUntyped(arg.value, args.variableValues ?? undefined) : undefined;
+      const chatId = typeof raw === 'string' ? tryDecodeId(raw, 'Chat') : null;
+      if (chatId === null || parts.hasPreview(chatId)) return false;
+    }
+  }
+  return true;
+}
+
 /** Builds one HTTP server serving yoga and graphql-ws on the same path (`/graphql`). */
 export function buildApp(options: AppOptions): App {
   // One listener + hub per process, whatever the number of subscriptions.
@@ -153,6 +180,7 @@ export function buildApp(options: AppOptions): App {
     config: options.config,
     eventHub: eventStream.hub,
     limits,
+    parts: eventStream.parts,
     viewers: new ViewerCache(options.config.authCacheMs),
   };
   const connections = new UserConnections(options.config.maxConnectionsPerUser);
@@ -201,7 +229,7 @@ export function buildApp(options: AppOptions): App {
       subscribe: (args) => {
         const root = args.rootValue as Executable;
         const viewer = (args.contextValue as Context).viewer;
-        const key = viewer && !resumesFromCursor(args)
+        const key = viewer && !resumesFromCursor(args) && shareable(args, eventStream.parts)
           ? JSON.stringify([`${viewer.user.id}:${viewer.isAdmin}:${viewer.isWorker}`, args.operationName ?? null, args.variableValues ?? null, print(args.document)])
           : null;
         return key === null
@@ -300,6 +328,7 @@ export function buildApp(options: AppOptions): App {
   );
 
   let reclaimer: StaleRunReclaimer | undefined;
+  let deadline: PeriodicJob | undefined;
   let stopping: Promise<void> | undefined;
   let unregisterMetrics: (() => void) | undefined;
   const app: App = {
@@ -317,6 +346,9 @@ export function buildApp(options: AppOptions): App {
         server.listen(port, host, () => {
           server.off('error', reject);
           if (options.reclaimStaleRuns) reclaimer ??= startStaleRunReclaimer(services.db, { staleSeconds: options.config.staleRunSeconds });
+          if (options.reclaimStaleRuns && options.config.toolResultTimeoutSeconds > 0) {
+            deadline ??= startToolResultDeadline(services.db, { seconds: options.config.toolResultTimeoutSeconds });
+          }
           const address = server.address() as AddressInfo;
           resolve(`http://${address.address}:${address.port}${yoga.graphqlEndpoint}`);
         });
@@ -333,7 +365,7 @@ export function buildApp(options: AppOptions): App {
     stop() {
       stopping ??= (async () => {
         unregisterMetrics?.();
-        await reclaimer?.stop();
+        await Promise.all([reclaimer?.stop(), deadline?.stop()]);
         // WebSocket clients first: a 1001 close makes them reconnect (to another replica) and
         // resubscribe. Then the hub ends what is left (SSE streams), so server.close() is not
         // held up by open event streams, and the LISTEN connection is released.

@@ -79,6 +79,7 @@ const ROWS: Record<string, Row> = {
   unarchiveChat: { kind: 'mutation', document: m('unarchiveChat', (t) => ({ chatId: t.chat })), expect: USER_MUTATION },
   markChatRead: { kind: 'mutation', document: m('markChatRead', (t) => ({ chatId: t.chat })), expect: USER_MUTATION },
   retryChat: { kind: 'mutation', document: m('retryChat', (t) => ({ chatId: t.chat })), expect: USER_MUTATION },
+  submitToolResults: { kind: 'mutation', document: m('submitToolResults', (t) => ({ chatId: t.chat, results: [{ toolCallId: 'matrix-call', output: true }] })), expect: USER_MUTATION },
   // Worker mutations: the worker scope.
   acquireChats: { kind: 'mutation', document: m('acquireChats', () => ({ workerId: 'matrix-worker', limit: 1 })), expect: WORKER_MUTATION },
   heartbeatChats: { kind: 'mutation', document: m('heartbeatChats', (t) => ({ workerId: 'matrix-worker', chatIds: [t.chat] })), expect: WORKER_MUTATION },
@@ -87,6 +88,12 @@ const ROWS: Record<string, Row> = {
     document: m('appendChatMessages', (t) => ({ chatId: t.chat, workerId: 'matrix-worker', messages: [{ role: 'ASSISTANT', parts: [{ type: 'text', text: 'out' }] }] })),
     expect: WORKER_MUTATION,
   },
+  publishChatMessageParts: {
+    kind: 'mutation',
+    document: m('publishChatMessageParts', (t) => ({ chatId: t.chat, workerId: 'matrix-worker', attempt: 1, seq: 0, parts: [{ type: 'text', text: 'x' }] })),
+    expect: WORKER_MUTATION,
+  },
+  createChildChat: { kind: 'mutation', document: m('createChildChat', (t) => ({ parentChatId: t.chat, workerId: 'matrix-worker', content: text })), expect: WORKER_MUTATION },
   finishChatRun: { kind: 'mutation', document: m('finishChatRun', (t) => ({ chatId: t.chat, workerId: 'matrix-worker', status: 'WAITING' })), expect: WORKER_MUTATION },
   upsertChatDiffStatus: {
     kind: 'mutation',
@@ -101,11 +108,19 @@ const ROWS: Record<string, Row> = {
   // Subscriptions (graphql-ws; a refused connection counts as unauthenticated).
   chatWatch: { kind: 'subscription', document: () => ({ query: 'subscription { chatWatch { kind } }' }), expect: ['unauthenticated', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok'] },
   chatEvents: { kind: 'subscription', document: (t) => ({ query: 'subscription($id: ID!) { chatEvents(chatId: $id) { kind } }', variables: { id: t.chat } }), expect: ['unauthenticated', 'ok', 'notFound', 'ok', 'ok', 'notFound', 'ok'] },
+  chatsSettled: {
+    kind: 'subscription',
+    document: (t) => ({ query: 'subscription($ids: [ID!]!) { chatsSettled(chatIds: $ids) { remaining } }', variables: { ids: [t.chat] } }),
+    expect: ['unauthenticated', 'forbidden', 'forbidden', 'forbidden', 'ok', 'forbidden', 'forbidden'],
+  },
   modelConfigChanged: { kind: 'subscription', document: () => ({ query: 'subscription { modelConfigChanged { kind } }' }), expect: ['unauthenticated', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok'] },
 };
 
 /** Which state each mutation's target chat needs so that the allowed caller succeeds. */
-const CHAT_STATE: Record<string, { status: string; archived?: boolean; worker?: boolean }> = {
+const CHAT_STATE: Record<string, { status: string; archived?: boolean; worker?: boolean; toolCall?: boolean }> = {
+  submitToolResults: { status: 'requires_action', toolCall: true },
+  publishChatMessageParts: { status: 'running', worker: true },
+  createChildChat: { status: 'running', worker: true },
   interruptChat: { status: 'running' },
   unarchiveChat: { status: 'waiting', archived: true },
   heartbeatChats: { status: 'running', worker: true },
@@ -165,6 +180,7 @@ describe('authorization matrix (every root field × every principal)', () => {
     const chatId = await insertChat(t.db, alice.user.id, { status: state.status, archived: state.archived ?? false, title: `target of ${field}` });
     if (state.worker) await t.db.none(`UPDATE chats SET worker_id = 'matrix-worker', heartbeat_at = now() WHERE id = $1`, [chatId]);
     const messageId = await insertMessage(t.db, chatId, { role: 'user', text: 'first', model: MODEL.priced });
+    if (state.toolCall) await insertMessage(t.db, chatId, { role: 'assistant', content: [{ type: 'tool-call', toolCallId: 'matrix-call', toolName: 'confirm', args: {} }] });
     const queued = await t.db.one<{ id: string }>(`INSERT INTO chat_queued_messages (chat_id, content, model_config_id) VALUES ($1, '[{"type":"text","text":"q"}]', $2) RETURNING id`, [chatId, MODEL.priced]);
     const model = await t.db.one<{ id: string }>(`INSERT INTO chat_model_configs (provider, model, display_name, context_limit) VALUES ('p', $1, 'target', 1000) RETURNING id`, [`m-${field}-${Math.random()}`]);
     return {

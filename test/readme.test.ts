@@ -81,6 +81,8 @@ describe('README examples', () => {
     expect(blocks.filter((b) => b.skip).map((b) => b.skip)).toEqual([
       'installs packages and serves until stopped; test/cli.test.ts runs the same start',
       'needs Docker, absent on the test machine, and reinstalls node_modules; test/container.test.ts lints the Dockerfile and replays its build steps',
+      'serves until stopped; client-example/test/dashboard.e2e.test.ts builds and serves the dashboard against a gateway',
+      'watches until stopped; client-example/test/watch.test.ts runs the watcher against a gateway',
     ]);
     expect(blocks.filter((b) => !b.skip).length).toBeGreaterThanOrEqual(6);
   });

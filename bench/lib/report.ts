@@ -5,6 +5,7 @@ import type { SeedResult } from './seed.js';
 /** Everything one `npm run bench` measured, rendered into bench/RESULTS.md. */
 import { fanoutTable, type FanoutResult } from '../fanout.js';
 import { headlineComment, headlineTable, type Headline } from './headline.js';
+import { partsDescription, partsTable, type PartsResult } from '../parts.js';
 
 export interface Report {
   date: string;
@@ -25,6 +26,7 @@ export interface Report {
   chatgraphStatements50: string[] | null;
   hotPath: HotPathResult | null;
   fanout: FanoutResult | null;
+  parts: PartsResult | null;
   /** Markdown printed by bench/costs.ts, or null when skipped. */
   costs: string | null;
   /** 20,000 idle subscriptions: memory only (no events). */
@@ -257,6 +259,15 @@ export function renderReport(r: Report): string {
       `One LISTEN connection per process whatever the subscriber count: the process held ${f.listenConnections} database connections in all (query pool + 1 LISTEN) with ${f.subscriptions} subscriptions open.`);
   } else {
     line('Not run.');
+  }
+  line();
+
+  line('## Streamed message parts');
+  line();
+  if (r.parts) {
+    line(partsDescription(r.parts));
+  } else {
+    line('Not run (BENCH_SKIP_PARTS=1).');
   }
   line();
 

@@ -72,6 +72,11 @@ export class EventListener implements EventSource {
   private readonly log: Logger;
   private readonly batchHandlers = new Set<EventBatchHandler>();
   private readonly gapHandlers = new Set<EventGapHandler>();
+  /** Other channels on the same connection (the message-part relay): payload handlers by channel. */
+  private readonly channels = new Map<string, (payload: string, order: number) => void>();
+  /** Notifications received so far (any channel), and the arrival number of recent event xids. */
+  private arrivals = 0;
+  private readonly xidArrivals = new Map<string, number>();
   private readonly connectionHandlers = new Set<ConnectionHandler>();
 
   private conn: Connection | undefined;
@@ -153,6 +158,23 @@ export class EventListener implements EventSource {
     return () => this.batchHandlers.delete(handler);
   }
 
+  /**
+   * Also LISTENs on `channel` (on this same connection; call before start) and hands each
+   * payload to `handler`, in arrival order. Nothing is replayed for it after a reconnect.
+   */
+  listen(channel: string, handler: (payload: string, order: number) => void): void {
+    this.channels.set(channel, handler);
+  }
+
+  /**
+   * When the NOTIFY of the transaction `xid` arrived, as a number comparable with the `order`
+   * given to `listen` handlers (undefined if not seen recently). Notifications arrive in commit
+   * order, so this orders an event against other channels' payloads.
+   */
+  arrivalOf(xid: string): number | undefined {
+    return this.xidArrivals.get(xid);
+  }
+
   /** Adds a gap handler (the log was pruned past this listener's position); returns its remover. */
   onGap(handler: EventGapHandler): () => void {
     this.gapHandlers.add(handler);
@@ -207,6 +229,7 @@ export class EventListener implements EventSource {
       // LISTEN before reading: whatever commits after this point wakes us, and the read below
       // covers everything before it.
       await conn.none('LISTEN $1:name', [EVENTS_CHANNEL]);
+      for (const channel of this.channels.keys()) await conn.none('LISTEN $1:name', [channel]);
       this.current ??= await conn.eventLog.head();
     } catch (err) {
       const failed = conn;
@@ -223,8 +246,17 @@ export class EventListener implements EventSource {
     this.requestRead();
   }
 
-  private readonly onNotification = (message: { channel: string }): void => {
-    if (message.channel === EVENTS_CHANNEL) this.requestRead();
+  private readonly onNotification = (message: { channel: string; payload?: string }): void => {
+    const order = ++this.arrivals;
+    if (message.channel === EVENTS_CHANNEL) {
+      if (this.channels.size > 0 && message.payload) {
+        this.xidArrivals.set(message.payload, order);
+        if (this.xidArrivals.size > 10_000) this.xidArrivals.delete(this.xidArrivals.keys().next().value!);
+      }
+      this.requestRead();
+    } else {
+      this.channels.get(message.channel)?.(message.payload ?? '', order);
+    }
   };
 
   private connectionLost(conn: Connection, err: unknown): void {

@@ -4,6 +4,7 @@ import type { Db } from '../db/index.js';
 import { logger as rootLogger } from '../logger.js';
 import { EventHub } from './hub.js';
 import { EventListener, type EventListenerOptions } from './listener.js';
+import { MessagePartRelay, PARTS_CHANNEL, type MessagePartRelayOptions } from './messageParts.js';
 import { eventDataLoader, type ChatEventHub } from './payload.js';
 import { startEventPruner, type EventPruner } from './retention.js';
 
@@ -12,6 +13,7 @@ export interface EventStreamOptions {
   /** How long `start()` waits for the first LISTEN connection before serving without it (default 5 s). */
   connectWaitMs?: number;
   listener?: EventListenerOptions;
+  parts?: MessagePartRelayOptions;
   logger?: Logger;
 }
 
@@ -22,6 +24,8 @@ export interface EventStreamOptions {
 export class EventStream {
   readonly listener: EventListener;
   readonly hub: ChatEventHub;
+  /** Streamed message parts, relayed over the same LISTEN connection. */
+  readonly parts: MessagePartRelay;
   private pruner: EventPruner | undefined;
   private readonly log: Logger;
 
@@ -29,6 +33,16 @@ export class EventStream {
     this.log = (options.logger ?? rootLogger).child({ component: 'event-stream' });
     this.listener = new EventListener(db, { logger: options.logger, ...options.listener });
     this.hub = new EventHub({ source: this.listener, log: db.eventLog, load: eventDataLoader(db), outageBoundMs: config.eventOutageSeconds * 1000 });
+    this.parts = new MessagePartRelay({
+      batchesPerSecond: config.messagePartsPerSecond,
+      burst: config.messagePartsBurst,
+      maxPreviewBytes: config.messagePreviewMaxBytes,
+      send: (batches) => db.chats.notifyOwned(PARTS_CHANNEL, batches),
+      ...options.parts,
+    });
+    this.listener.listen(PARTS_CHANNEL, (payload, order) => this.parts.receive(payload, order));
+    // After the hub's handler: a status leaving RUNNING resets an open preview of that run.
+    this.listener.onBatch((batch) => this.parts.onLog(batch, (xid) => this.listener.arrivalOf(xid)));
   }
 
   /** Live subscriptions on this process (both transports). */
@@ -66,6 +80,7 @@ export class EventStream {
   async stop(): Promise<void> {
     const open = this.hub.subscriberCount;
     this.hub.close();
+    this.parts.close();
     await Promise.all([this.listener.stop(), this.pruner?.stop()]);
     this.log.debug({ subscriptionsEnded: open }, 'event stream stopped');
   }

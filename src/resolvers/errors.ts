@@ -83,12 +83,15 @@ export class EventStreamError extends DomainError {
 /** A per-user or per-address rate limit was hit; `retryAfterSeconds` says when to try again. */
 export class RateLimitedError extends DomainError {
   readonly code = 'RATE_LIMITED';
-  constructor(readonly what: string, readonly retryAfterSeconds: number) {
-    super(`Too many ${what}; retry in ${retryAfterSeconds} s`);
+  /** The same wait in milliseconds (sub-second limits, such as streamed parts per chat, need it). */
+  readonly retryAfterMs: number;
+  constructor(readonly what: string, readonly retryAfterSeconds: number, retryAfterMs?: number) {
+    super(retryAfterMs !== undefined && retryAfterMs < 1000 ? `Too many ${what}; retry in ${retryAfterMs} ms` : `Too many ${what}; retry in ${retryAfterSeconds} s`);
     this.name = 'RateLimitedError';
+    this.retryAfterMs = retryAfterMs ?? retryAfterSeconds * 1000;
   }
   override get extensions() {
-    return { retryAfterSeconds: this.retryAfterSeconds };
+    return { retryAfterSeconds: this.retryAfterSeconds, retryAfterMs: this.retryAfterMs };
   }
 }
 

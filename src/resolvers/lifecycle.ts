@@ -24,7 +24,8 @@ export async function lockOwnChat(t: DbTask, ctx: Context, chatId: string): Prom
   return chat;
 }
 
-function assertLive(chat: ChatRow): void {
+/** Archived chats reject user actions (ChatArchivedError). */
+export function assertLive(chat: ChatRow): void {
   if (chat.archived) throw new ChatArchivedError(chat.id);
 }
 

@@ -4,7 +4,7 @@ import type { Viewer } from '../auth/viewer.js';
 import type { Db } from '../db/index.js';
 import type { ReadRetry } from '../db/retry.js';
 import { emptyExtras, type ChatExtrasRow, type ChatRow, type CostTotalsRow, type ExtrasPart } from '../db/repos/chats.js';
-import type { MessageRow } from '../db/repos/messages.js';
+import type { MessageRow, ToolCallStateRow } from '../db/repos/messages.js';
 import type { ModelConfigRow } from '../db/repos/modelConfigs.js';
 import type { UserRow } from '../db/repos/users.js';
 import { isRowId, isUuid } from './ids.js';
@@ -28,6 +28,8 @@ export interface Loaders {
   /** Spend of a chat and its children. */
   chatCost: DataLoader<string, CostTotalsRow>;
   message: DataLoader<string, MessageRow | null>;
+  /** The last assistant message and the tool answers after it (pendingToolCalls). */
+  toolCallState: DataLoader<string, ToolCallStateRow | undefined>;
   /**
    * The user-visible transcript page of each chat for one set of page arguments (every chat of a
    * list asks with the same field arguments): one statement per batch of chats.
@@ -117,5 +119,9 @@ export function createLoaders(db: Db, viewer: Viewer | null, retry: ReadRetry = 
     const rows = await db.messages.prompts(validUuids(ids));
     return groupByKey(ids, rows, (r) => r.chat_id);
   });
-  return { user, modelConfig, chat, chatExtras, chatCost, message, messagePage, promptMessages };
+  const toolCallState = new DataLoader<string, ToolCallStateRow | undefined>(async (ids) => {
+    const rows = await db.messages.toolCallState(validUuids(ids));
+    return byKey(ids, rows, (r) => r.chat_id, () => undefined);
+  });
+  return { user, modelConfig, chat, chatExtras, chatCost, message, messagePage, promptMessages, toolCallState };
 }

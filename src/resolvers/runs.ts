@@ -3,6 +3,7 @@ import type { DbTask } from '../db/index.js';
 import type { ChatRow, ChatStatus } from '../db/repos/chats.js';
 import type { MessageRole, MessageRow, MessageVisibility, NewMessage } from '../db/repos/messages.js';
 import type { ModelConfigRow } from '../db/repos/modelConfigs.js';
+import { encodeEnd, PARTS_CHANNEL } from '../events/messageParts.js';
 import { ContentError, parseContent } from './content.js';
 import { ForbiddenError, InvalidModelConfigError, NotFoundError, ValidationError } from './errors.js';
 import { promoteOldest, remember } from './lifecycle.js';
@@ -27,7 +28,8 @@ const MAX_WORKER_ID_LENGTH = 200;
  */
 export const MAX_USAGE_COUNT = 1_000_000_000_000n;
 
-function workerIdFromInput(workerId: string): string {
+/** A trimmed workerId, or ValidationError. */
+export function workerIdFromInput(workerId: string): string {
   const id = workerId.trim();
   if (id === '' || id.length > MAX_WORKER_ID_LENGTH) throw new ValidationError(`workerId must be 1-${MAX_WORKER_ID_LENGTH} characters`, 'workerId');
   return id;
@@ -38,7 +40,7 @@ function workerIdFromInput(workerId: string): string {
  * that is not running, or is running for another worker (reclaimed after a stale heartbeat,
  * interrupted, archived), is ForbiddenError: the worker has lost the run and must stop.
  */
-async function lockOwnedRun(t: DbTask, chatId: string, workerId: string): Promise<ChatRow> {
+export async function lockOwnedRun(t: DbTask, chatId: string, workerId: string): Promise<ChatRow> {
   const chat = await t.chats.lock(chatId);
   if (!chat) throw new NotFoundError('Chat not found', chatId);
   if (!ownsRun(chat, workerId)) throw new ForbiddenError(notOwnerMessage(chat, workerId));
@@ -49,7 +51,8 @@ function ownsRun(chat: ChatRow, workerId: string): boolean {
   return chat.status === 'running' && chat.worker_id === workerId;
 }
 
-function notOwnerMessage(chat: ChatRow, workerId: string): string {
+/** Why a worker may not act on a chat it no longer runs. */
+export function notOwnerMessage(chat: ChatRow, workerId: string): string {
   return chat.status === 'running'
     ? `Worker "${workerId}" no longer owns chat ${chat.id}: another worker runs it`
     : `Worker "${workerId}" no longer owns chat ${chat.id}: it is ${chat.status}, not running`;
@@ -179,6 +182,11 @@ export async function appendChatMessages(
     });
     const turnModel = rows.findLast((r) => r.model_config_id !== null)?.model_config_id ?? null;
     const messages = await t.messages.insert(chat.id, rows, turnModel);
+    // Ends the chat's streamed preview in this transaction, so the marker reaches every process
+    // after the preview's parts and before the next attempt's (see events/messageParts.ts). Only
+    // when a preview is open here: appends without streaming cost no extra statement.
+    const assistant = messages.filter((m) => m.role === 'assistant').map((m) => m.id);
+    if (assistant.length > 0 && ctx.parts?.hasPreview(chat.id)) await t.chats.notify(PARTS_CHANNEL, encodeEnd(chat.id, assistant));
     // The insert statement moved the chat's model only if it differed; only then is the locked row stale.
     const moved = turnModel !== null && turnModel !== chat.last_model_config_id;
     const [current] = moved ? await t.chats.byIds([chat.id]) : [chat];

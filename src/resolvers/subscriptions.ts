@@ -8,11 +8,13 @@ import {
 } from '../events/hub.js';
 import type { EventFilter, EventKind, EventRow } from '../events/log.js';
 import type { EventData } from '../events/payload.js';
+import type { ChatRow } from '../db/repos/chats.js';
 import type { MessageRow } from '../db/repos/messages.js';
 import { readRetry } from '../db/retry.js';
 import { ResponseBudget } from '../limits/responseBudget.js';
 import { EventStreamError, ForbiddenError, NotFoundError, ValidationError } from './errors.js';
 import { createLoaders } from './loaders.js';
+import type { PartDelta, PreviewItem } from '../events/messageParts.js';
 
 /**
  * The GraphQL side of the watch stream: which stored events each subscription field receives,
@@ -30,7 +32,10 @@ export const CHAT_WATCH_KINDS = [
 export type ChatWatchKind = (typeof CHAT_WATCH_KINDS)[number];
 
 /** Public kinds of `chatEvents`. */
-export const CHAT_STREAM_KINDS = ['MESSAGE', 'MESSAGE_DELETED', 'STATUS', 'QUEUE_UPDATE', 'DIFF_STATUS', 'MODEL_CONFIG', 'TITLE', 'ARCHIVED'] as const;
+export const CHAT_STREAM_KINDS = [
+  'MESSAGE', 'MESSAGE_DELETED', 'STATUS', 'QUEUE_UPDATE', 'DIFF_STATUS', 'MODEL_CONFIG', 'TITLE', 'ARCHIVED', 'CHILD_UPDATE',
+  'MESSAGE_PART', 'PREVIEW_RESET',
+] as const;
 export type ChatStreamKind = (typeof CHAT_STREAM_KINDS)[number];
 
 /** Public kinds of `modelConfigChanged`. */
@@ -81,6 +86,12 @@ export function chatStreamKind(event: Pick<EventRow, 'kind'>): ChatStreamKind | 
   return STREAM_KINDS[event.kind] ?? null;
 }
 
+/** Events of a child chat that its parent's `chatEvents` shows as CHILD_UPDATE (the child appeared, moved, was renamed or archived). */
+const CHILD_EVENT_KINDS: ReadonlySet<EventKind> = new Set(['chat_created', 'status', 'title', 'chat_archived', 'chat_unarchived']);
+
+/** The family root a chat's events name (`data.root_chat_id`; a root names none). */
+const familyRoot = (chat: Pick<ChatRow, 'id' | 'root_chat_id'>) => chat.root_chat_id ?? chat.id;
+
 const CONFIG_KINDS: Partial<Record<EventKind, ModelConfigEventKind>> = {
   model_config_created: 'CREATED',
   model_config_updated: 'UPDATED',
@@ -101,6 +112,8 @@ export interface StreamEvent<K extends string> {
   /** The chat's version after the change (null for model-config events). */
   version: string | null;
   data: EventData;
+  /** MESSAGE_PART and PREVIEW_RESET only: the streamed deltas (none for a reset). */
+  preview?: { attempt: number; seq: number | null; parts: PartDelta[] };
 }
 
 /** A failure of a running stream, delivered as the stream's last result (then it completes). */
@@ -131,6 +144,11 @@ class StreamIterator<K extends string> implements AsyncIterableIterator<StreamIt
   private ended = false;
 
   constructor(private readonly sub: EventSubscription<EventData>, private readonly map: (item: HubEvent<EventData>) => StreamEvent<K> | null) {}
+
+  /** The cursor of the last event consumed (or where the subscription started). */
+  get cursor(): string {
+    return this.sub.cursor;
+  }
 
   [Symbol.asyncIterator](): this {
     return this;
@@ -177,7 +195,7 @@ interface OpenOptions<K extends string> {
   deliverable: (data: EventData) => boolean;
 }
 
-async function open<K extends string>(ctx: Context, options: OpenOptions<K>): Promise<AsyncIterableIterator<StreamItem<K>>> {
+async function open<K extends string>(ctx: Context, options: OpenOptions<K>): Promise<StreamIterator<K>> {
   if (!ctx.eventHub) throw new EventStreamError('UNAVAILABLE', 'Subscriptions are not available on this server');
   let sub: EventSubscription<EventData>;
   try {
@@ -216,18 +234,124 @@ export function chatWatch(args: { after?: string | null; allUsers?: boolean | nu
 /**
  * `chatEvents`: one chat, if the viewer can read it (the `chat` query's rule: owner, admin or
  * worker). Checked once, before subscribing: a chat's owner never changes.
+ *
+ * Its direct children's lifecycle events come as CHILD_UPDATE, so a UI shows sub-agents appear
+ * and settle under their parent. Children share the parent's owner, so the replay reads the
+ * owner's slice of the log (its index) and keeps this chat's events and its family's.
  */
 export async function chatEvents(args: { chatId: string; after?: string | null }, ctx: Context) {
   const viewer = viewerOf(ctx);
   const chat = await ctx.loaders.chat.load(args.chatId);
   if (!chat) throw new NotFoundError('Chat not found', args.chatId);
-  return open<ChatStreamKind>(ctx, {
+  const root = familyRoot(chat);
+  const isChildEvent = (event: EventRow) =>
+    event.chat_id !== chat.id && CHILD_EVENT_KINDS.has(event.kind) && event.data.root_chat_id === root;
+  const stream = await open<ChatStreamKind>(ctx, {
     after: args.after,
-    query: { chatId: chat.id },
-    accepts: (event) => event.chat_id === chat.id,
-    kind: chatStreamKind,
-    deliverable: (data) => data.chat !== null && (data.message === null || seesMessage(viewer, data.message)),
+    query: { ownerId: chat.owner_id },
+    accepts: (event) => event.chat_id === chat.id || isChildEvent(event),
+    kind: (event) => (event.chat_id === chat.id ? chatStreamKind(event) : isChildEvent(event) ? 'CHILD_UPDATE' : null),
+    deliverable: (data) =>
+      data.chat !== null &&
+      (data.chat.id === chat.id ? data.message === null || seesMessage(viewer, data.message) : data.chat.parent_chat_id === chat.id),
   });
+  return ctx.parts ? new ChatStreamIterator(stream, chat, ctx.parts) : stream;
+}
+
+/** How long parts after an end marker wait for the MESSAGE events that supersede the preview. */
+const END_WAIT_MS = 2000;
+
+/**
+ * `chatEvents` with the chat's streamed preview merged in: the relay's snapshot first (a late
+ * joiner sees the attempt so far), then live parts and resets as they come, beside the log's
+ * events. After an end marker, later parts wait until the MESSAGE events it names have been
+ * delivered (at most END_WAIT_MS), so a client sees the preview's parts, then the message that
+ * supersedes them, then the next attempt. A part event carries the cursor of the last log event
+ * delivered before it: parts are never replayed, so resuming from it loses nothing stored.
+ */
+class ChatStreamIterator implements AsyncIterableIterator<StreamItem<ChatStreamKind>> {
+  private readonly items: PreviewItem[];
+  private readonly unsubscribe: () => void;
+  private awaiting: { ids: Set<string>; until: number } | undefined;
+  private hubNext: Promise<IteratorResult<StreamItem<ChatStreamKind>, undefined>> | undefined;
+  private wake: (() => void) | undefined;
+  private ended = false;
+
+  constructor(private readonly stream: StreamIterator<ChatStreamKind>, private chat: ChatRow, relay: NonNullable<Context['parts']>) {
+    const sub = relay.subscribe(chat.id, (item) => {
+      this.items.push(item);
+      this.wake?.();
+    });
+    this.items = [...sub.snapshot];
+    this.unsubscribe = sub.unsubscribe;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  async next(): Promise<IteratorResult<StreamItem<ChatStreamKind>, undefined>> {
+    while (!this.ended) {
+      if (this.awaiting && Date.now() >= this.awaiting.until) this.awaiting = undefined;
+      if (!this.awaiting && this.items.length > 0) {
+        const item = this.items.shift()!;
+        if (item.kind === 'end') {
+          this.awaiting = { ids: new Set(item.messageIds), until: Date.now() + END_WAIT_MS };
+          continue;
+        }
+        return { value: this.previewEvent(item), done: false };
+      }
+      this.hubNext ??= this.stream.next();
+      const hub = this.hubNext;
+      let timer: NodeJS.Timeout | undefined;
+      const woken = new Promise<null>((resolve) => {
+        this.wake = () => resolve(null);
+        if (this.awaiting) timer = setTimeout(() => resolve(null), Math.max(0, this.awaiting.until - Date.now()));
+      });
+      const result = await Promise.race([hub, woken]);
+      clearTimeout(timer);
+      this.wake = undefined;
+      if (result === null) continue;
+      this.hubNext = undefined;
+      if (result.done) break;
+      const value = result.value;
+      if (!('failure' in value)) {
+        if (value.data.chat?.id === this.chat.id) this.chat = value.data.chat;
+        const id = value.kind === 'MESSAGE' ? value.data.message?.id : undefined;
+        if (id && this.awaiting?.ids.delete(id) && this.awaiting.ids.size === 0) this.awaiting = undefined;
+      }
+      return result;
+    }
+    await this.return();
+    return { value: undefined, done: true };
+  }
+
+  async return(): Promise<IteratorResult<StreamItem<ChatStreamKind>, undefined>> {
+    if (!this.ended) {
+      this.ended = true;
+      this.unsubscribe();
+      this.wake?.();
+      await this.stream.return();
+    }
+    return { value: undefined, done: true };
+  }
+
+  async throw(err?: unknown): Promise<IteratorResult<StreamItem<ChatStreamKind>, undefined>> {
+    await this.return();
+    throw err;
+  }
+
+  private previewEvent(item: Exclude<PreviewItem, { kind: 'end' }>): StreamEvent<ChatStreamKind> {
+    return {
+      cursor: this.stream.cursor,
+      kind: item.kind === 'parts' ? 'MESSAGE_PART' : 'PREVIEW_RESET',
+      occurredAt: new Date(),
+      // Parts change nothing stored: the version is that of the chat as last seen.
+      version: this.chat.version,
+      data: { chat: this.chat, message: null, queued: null, modelConfig: null },
+      preview: item.kind === 'parts' ? { attempt: item.attempt, seq: item.seq, parts: item.parts } : { attempt: item.attempt, seq: null, parts: [] },
+    };
+  }
 }
 
 /** `modelConfigChanged`: model configs are global, so every authenticated viewer gets every event. */
@@ -262,4 +386,109 @@ export function deliver<K extends string>(item: StreamItem<K>, ctx: Context): St
   // (with one budget per subscription, a long-lived stream would end after MAX_RESPONSE_BYTES in all).
   ctx.budget = new ResponseBudget(ctx.config.maxResponseBytes);
   return item;
+}
+
+/** Statuses in which nothing more happens to a chat until someone acts: what chatsSettled waits for. */
+export const SETTLED_STATUSES: ReadonlySet<ChatRow['status']> = new Set(['waiting', 'error', 'requires_action', 'paused', 'completed']);
+/** chatsSettled watches at most this many chats. */
+export const MAX_SETTLED_CHATS = 100;
+
+/** One chat of a chatsSettled subscription reaching a settled status. */
+export interface SettledItem {
+  chat: ChatRow;
+  /** Chats of the subscription not settled yet. */
+  remaining: number;
+}
+
+/**
+ * `chatsSettled(chatIds)`: each chat once, as it reaches a settled status (already-settled ones
+ * first), then the stream completes. It registers with the hub before reading the chats' current
+ * state (one statement), so a chat that settles in between is seen by one or the other; waiting
+ * costs no statement (status events arrive through the process's LISTEN connection). The status
+ * tested is the chat's state when the event's batch was loaded: a chat that went back to work
+ * meanwhile is not reported until it settles again.
+ */
+export async function chatsSettled(args: { chatIds: readonly string[] }, ctx: Context): Promise<AsyncIterableIterator<SettledItem | StreamFailure>> {
+  viewerOf(ctx);
+  const ids = [...new Set(args.chatIds)];
+  if (ids.length === 0 || ids.length > MAX_SETTLED_CHATS) throw new ValidationError(`chatIds must hold 1-${MAX_SETTLED_CHATS} chats`, 'chatIds');
+  if (!ctx.eventHub) throw new EventStreamError('UNAVAILABLE', 'Subscriptions are not available on this server');
+  const wanted = new Set(ids);
+  let sub: EventSubscription<EventData>;
+  try {
+    sub = await ctx.eventHub.subscribe({ filter: (event) => event.kind === 'status' && event.chat_id !== null && wanted.has(event.chat_id) });
+  } catch (err) {
+    throw streamError(err);
+  }
+  let rows: ChatRow[];
+  try {
+    rows = (await ctx.db.chats.byIds(ids)).filter((row) => canRead(ctx.viewer, row));
+  } catch (err) {
+    await sub.return();
+    throw err;
+  }
+  const missing = ids.find((id) => !rows.some((r) => r.id === id));
+  if (missing) {
+    await sub.return();
+    throw new NotFoundError('Chat not found', missing);
+  }
+  return new SettledIterator(sub, wanted, rows.filter((r) => SETTLED_STATUSES.has(r.status)));
+}
+
+class SettledIterator implements AsyncIterableIterator<SettledItem | StreamFailure> {
+  private readonly settled = new Set<string>();
+  private readonly ready: ChatRow[] = [];
+  private ended = false;
+
+  constructor(private readonly sub: EventSubscription<EventData>, private readonly wanted: ReadonlySet<string>, initial: ChatRow[]) {
+    this.ready.push(...initial);
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  async next(): Promise<IteratorResult<SettledItem | StreamFailure, undefined>> {
+    while (!this.ended) {
+      const chat = this.ready.shift();
+      if (chat) {
+        if (this.settled.has(chat.id)) continue;
+        this.settled.add(chat.id);
+        return { value: { chat, remaining: this.wanted.size - this.settled.size }, done: false };
+      }
+      if (this.settled.size === this.wanted.size) break;
+      let result: IteratorResult<HubEvent<EventData>, undefined>;
+      try {
+        result = await this.sub.next();
+      } catch (err) {
+        this.ended = true;
+        const failure = streamError(err);
+        if (failure instanceof EventStreamError) return { value: { failure }, done: false };
+        throw failure;
+      }
+      if (result.done) break;
+      const row = result.value.data.chat;
+      if (row && SETTLED_STATUSES.has(row.status)) this.ready.push(row);
+    }
+    await this.return();
+    return { value: undefined, done: true };
+  }
+
+  async return(): Promise<IteratorResult<SettledItem | StreamFailure, undefined>> {
+    this.ended = true;
+    await this.sub.return();
+    return { value: undefined, done: true };
+  }
+
+  async throw(err?: unknown): Promise<IteratorResult<SettledItem | StreamFailure, undefined>> {
+    await this.return();
+    throw err;
+  }
+}
+
+/** Fresh per-event loaders primed with `chat` (as `deliver` does for the other streams). */
+export function freshLoaders(ctx: Context, chat: ChatRow): Context['loaders'] {
+  const loaders = createLoaders(ctx.db, ctx.viewer);
+  loaders.chat.prime(chat.id, canRead(ctx.viewer, chat) ? chat : null);
+  return loaders;
 }

@@ -2,7 +2,6 @@ import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay';
 import { ValidationError } from '../resolvers/errors.js';
 import { isRowId, isUuid } from '../resolvers/ids.js';
 
-
 /** Which raw id shape each node type uses. */
 const SHAPES: Record<string, (raw: string) => boolean> = {
   User: isUuid,
@@ -27,6 +26,15 @@ export function decodeId(globalId: string, typename: keyof typeof SHAPES, field:
     throw new ValidationError(`"${field}" must be the ID of a ${typename}`, field);
   }
   return decoded.id;
+}
+
+/** Like decodeId, but null for anything that is not an id of `typename` (for routing, never for input errors). */
+export function tryDecodeId(globalId: string, typename: keyof typeof SHAPES): string | null {
+  try {
+    return decodeId(globalId, typename, 'id');
+  } catch {
+    return null;
+  }
 }
 
 export { encodeGlobalID };

@@ -29,6 +29,11 @@ import './types/AppendChatMessagesPayload.js';
 import './types/FinishChatRunPayload.js';
 import './types/ChatDiffStatusPayload.js';
 import './types/ChatModelConfigPayload.js';
+import './types/SubmitToolResultsPayload.js';
+import './types/CreateChildChatPayload.js';
+import './types/RateLimitedError.js';
+import './types/PublishChatMessagePartsPayload.js';
+import './types/ChatSettledEvent.js';
 
 /** The executable schema built from every type file. */
 export const schema: GraphQLSchema = builder.toSchema();

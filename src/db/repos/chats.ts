@@ -142,6 +142,9 @@ const queries = {
   costTotals: sql('chats/cost_totals.sql'),
   acquire: sql('chats/acquire.sql'),
   reclaimStale: sql('chats/reclaim_stale.sql'),
+  ancestry: sql('chats/ancestry.sql'),
+  expireAction: sql('chats/expire_action.sql'),
+  notifyOwned: sql('chats/notify_owned.sql'),
   setFamilyArchived: sql('chats/set_family_archived.sql'),
   archivedAncestor: sql('chats/archived_ancestor.sql'),
 };
@@ -204,13 +207,59 @@ export class ChatsRepository {
     );
   }
 
-  create(input: { ownerId: string; title: string; workspaceId: string | null; labels: Record<string, unknown>; modelConfigId: string; status: ChatStatus }): Promise<ChatRow> {
+  /** Inserts a chat; a sub-agent names its parent and the family's root. */
+  create(input: {
+    ownerId: string; title: string; workspaceId: string | null; labels: Record<string, unknown>; modelConfigId: string; status: ChatStatus;
+    parentChatId?: string | null; rootChatId?: string | null;
+  }): Promise<ChatRow> {
     return this.db.one(
-      `INSERT INTO chats (owner_id, title, workspace_id, labels, last_model_config_id, status)
-       VALUES ($(ownerId), $(title), $(workspaceId), $(labels)::jsonb, $(modelConfigId), $(status))
+      `INSERT INTO chats (owner_id, title, workspace_id, labels, last_model_config_id, status, parent_chat_id, root_chat_id)
+       VALUES ($(ownerId), $(title), $(workspaceId), $(labels)::jsonb, $(modelConfigId), $(status), $(parentChatId), $(rootChatId))
        RETURNING *, (extract(epoch FROM updated_at) * 1000000)::bigint::text AS updated_us`,
-      { ...input, labels: JSON.stringify(input.labels) },
+      { parentChatId: null, rootChatId: null, ...input, labels: JSON.stringify(input.labels) },
     );
+  }
+
+  /**
+   * How deep a chat sits in its family (0 = root), walking up the parent chain at most `limit`
+   * levels: `tooDeep` when the walk was cut short, `cycle` when it met an id twice.
+   */
+  async ancestry(id: string, limit: number): Promise<{ depth: number; cycle: boolean; tooDeep: boolean } | null> {
+    const row = await this.db.one<{ depth: number | null; cycle: boolean | null; too_deep: boolean | null }>(queries.ancestry, { id, limit });
+    return row.depth === null ? null : { depth: row.depth, cycle: row.cycle === true, tooDeep: row.too_deep === true };
+  }
+
+  /**
+   * For each batch, NOTIFYs its payloads on `channel` if its worker runs its chat: the ownership
+   * check and the send are one atomic statement for all batches. Returns, per batch, whether it
+   * was sent. No row is written.
+   */
+  async notifyOwned(channel: string, batches: ReadonlyArray<{ chatId: string; workerId: string; payloads: readonly string[] }>): Promise<boolean[]> {
+    const batchOf: number[] = [];
+    const payloads: string[] = [];
+    batches.forEach((b, i) => b.payloads.forEach((p) => (batchOf.push(i + 1), payloads.push(p))));
+    const row = await this.db.one<{ owned: number[] }>(queries.notifyOwned, {
+      channel, chatIds: batches.map((b) => b.chatId), workerIds: batches.map((b) => b.workerId), batchOf, payloads,
+    });
+    const owned = new Set(row.owned);
+    return batches.map((_, i) => owned.has(i + 1));
+  }
+
+  /** NOTIFYs every payload on `channel` (sent when the transaction commits). */
+  async notify(channel: string, payloads: readonly string[]): Promise<void> {
+    await this.db.any('SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p', [channel, payloads]);
+  }
+
+  /** Live children of a chat (for the per-parent limit). */
+  async childCount(id: string): Promise<number> {
+    const row = await this.db.one<{ n: number }>('SELECT count(*)::int AS n FROM chats WHERE parent_chat_id = $1', [id]);
+    return row.n;
+  }
+
+  /** Moves chats that waited in requires_action longer than `seconds` to error with `lastError`; returns their ids. */
+  async expireRequiresAction(seconds: number, lastError: string): Promise<string[]> {
+    const rows = await this.db.any<{ id: string }>(queries.expireAction, { seconds, lastError });
+    return rows.map((r) => r.id);
   }
 
   /**

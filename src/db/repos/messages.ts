@@ -51,7 +51,18 @@ const queries = {
   insert: sql('chat_messages/insert.sql'),
   pages: sql('chat_messages/pages.sql'),
   prompt: sql('chat_messages/prompt.sql'),
+  toolCallState: sql('chat_messages/tool_call_state.sql'),
 };
+
+/** A chat's last assistant message and the tool messages after it (raw content, parsed by resolvers). */
+export interface ToolCallStateRow {
+  chat_id: string;
+  message_id: string;
+  content: unknown;
+  content_version: number;
+  visibility: MessageVisibility;
+  answers: Array<{ content: unknown; version: number }>;
+}
 
 /** SQL for chat_messages. */
 export class MessagesRepository {
@@ -88,5 +99,10 @@ export class MessagesRepository {
   /** The compaction-aware prompt view (docs/worker-protocol.md) of each chat, in one statement; rows come grouped by chat, by id. */
   prompts(chatIds: readonly string[]): Promise<MessageRow[]> {
     return this.db.any(queries.prompt, { chatIds });
+  }
+
+  /** For each chat that has one: its last live assistant message and the live tool messages after it. */
+  toolCallState(chatIds: readonly string[]): Promise<ToolCallStateRow[]> {
+    return this.db.any(queries.toolCallState, { ids: chatIds });
   }
 }

@@ -4,6 +4,7 @@ import { builder } from '../builder.js';
 import { decodeId } from '../globalIds.js';
 import { Chat } from './Chat.js';
 import { ChatMessage } from './ChatMessage.js';
+import { ChatMessagePartDelta } from './ChatMessagePartDelta.js';
 import { ChatQueuedMessage } from './ChatQueuedMessage.js';
 
 /** What happened inside one chat. */
@@ -17,6 +18,13 @@ export const ChatStreamEventKind = builder.enumType('ChatStreamEventKind', {
     MODEL_CONFIG: { description: "The chat's per-turn model changed." },
     TITLE: {},
     ARCHIVED: { description: 'The chat was archived or unarchived (see `chat.archived`).' },
+    CHILD_UPDATE: { description: 'A sub-agent of this chat appeared, changed status or title, or was (un)archived (`child`).' },
+    MESSAGE_PART: {
+      description:
+        'Live deltas of the assistant message being generated (`attempt`, `seq`, `parts`); not stored, never replayed. ' +
+        'An assistant MESSAGE supersedes them.',
+    },
+    PREVIEW_RESET: { description: 'Drop the partial output shown so far (a new attempt, or the run ended without a message).' },
   } as const satisfies Record<ChatStreamKind, object>,
 });
 
@@ -26,7 +34,15 @@ export const ChatStreamEvent = builder.objectRef<StreamEvent<ChatStreamKind>>('C
   fields: (t) => ({
     cursor: t.exposeString('cursor', { description: 'Pass as `after` to resume right after this event.' }),
     kind: t.field({ type: ChatStreamEventKind, resolve: (e) => e.kind }),
-    chat: t.field({ type: Chat, resolve: (e) => e.data.chat! }),
+    chat: t.field({
+      type: Chat,
+      description: 'The subscribed chat (for CHILD_UPDATE too: the child is `child`).',
+      resolve: async (e, _args, ctx) => (e.kind === 'CHILD_UPDATE' ? (await ctx.loaders.chat.load(e.data.chat!.parent_chat_id!))! : e.data.chat!),
+    }),
+    child: t.field({ type: Chat, nullable: true, description: 'CHILD_UPDATE only: the sub-agent.', resolve: (e) => (e.kind === 'CHILD_UPDATE' ? e.data.chat : null) }),
+    attempt: t.int({ nullable: true, description: 'MESSAGE_PART and PREVIEW_RESET: the generation attempt.', resolve: (e) => e.preview?.attempt ?? null }),
+    seq: t.int({ nullable: true, description: 'MESSAGE_PART: 0, 1, 2… within the attempt, each delivered once, in order.', resolve: (e) => e.preview?.seq ?? null }),
+    parts: t.field({ type: [ChatMessagePartDelta], nullable: true, description: 'MESSAGE_PART: the deltas, in order.', resolve: (e) => (e.kind === 'MESSAGE_PART' ? e.preview!.parts : null) }),
     message: t.field({ type: ChatMessage, nullable: true, description: 'MESSAGE and MESSAGE_DELETED only.', resolve: (e) => e.data.message }),
     queuedMessages: t.field({ type: [ChatQueuedMessage], nullable: true, description: 'QUEUE_UPDATE only.', resolve: (e) => e.data.queued }),
     occurredAt: t.expose('occurredAt', { type: 'DateTime', description: 'When the change was written.' }),
