@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RateLimits } from '../src/limits/rateLimits.js';
 import { encodeGlobalID } from '../src/schema/globalIds.js';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
-import { insertChat, insertModels } from './helpers/data.js';
+import { insertChat, insertMessage, insertModels } from './helpers/data.js';
 import { makeUser, type TestUser } from './helpers/fixtures.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { tableFingerprint } from './helpers/tables.js';
@@ -39,6 +39,8 @@ describe('abuse is bounded', () => {
     server = await startTestServer(t.db, {
       RATE_SENDS_PER_MINUTE: '3',
       RATE_APPENDS_PER_MINUTE: '4',
+      RATE_TOOL_RESULTS_PER_MINUTE: '1',
+      RATE_PUBLISHES_PER_SECOND: '2',
       RATE_FAILED_AUTH_PER_MINUTE: '5',
       MAX_CONNECTIONS_PER_USER: '2',
       HEADERS_TIMEOUT_MS: '1000',
@@ -76,6 +78,39 @@ describe('abuse is bounded', () => {
     const limited = await append(2);
     expect(limited.errors?.[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED' });
     expect(await tableFingerprint(t.db)).toEqual(before);
+  });
+
+  it('tool results are rate-limited per user, one point per result, before anything is written', async () => {
+    const chatId = await insertChat(t.db, alice.user.id, { status: 'requires_action' });
+    await insertMessage(t.db, chatId, { role: 'assistant', content: [{ type: 'tool-call', toolCallId: 'c1', toolName: 'confirm', args: {} }, { type: 'tool-call', toolCallId: 'c2', toolName: 'confirm', args: {} }] });
+    const before = await tableFingerprint(t.db);
+    const res = await server.gql<{ submitToolResults: unknown }>(
+      `mutation($input: SubmitToolResultsInput!) { submitToolResults(input: $input) { ${RESULT} } }`,
+      { input: { chatId: encodeGlobalID('Chat', chatId), results: [{ toolCallId: 'c1', output: true }, { toolCallId: 'c2', output: true }] } },
+      alice.token,
+    );
+    expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED' });
+    expect(res.errors?.[0]?.extensions?.retryAfterSeconds).toBeGreaterThanOrEqual(1);
+    expect(await tableFingerprint(t.db)).toEqual(before);
+  });
+
+  it('published message parts are rate-limited per worker across its chats', async () => {
+    const chats = [];
+    for (let i = 0; i < 3; i++) {
+      const id = await insertChat(t.db, alice.user.id, { status: 'running' });
+      await t.db.none(`UPDATE chats SET worker_id = 'w-pub', heartbeat_at = now() WHERE id = $1`, [id]);
+      chats.push(id);
+    }
+    const publish = (chatId: string) => server.gql<{ publishChatMessageParts: { __typename: string; message?: string; retryAfterSeconds?: number } }>(
+      `mutation($input: PublishChatMessagePartsInput!) { publishChatMessageParts(input: $input) { ${RESULT} ... on RateLimitedError { retryAfterSeconds } } }`,
+      { input: { chatId: encodeGlobalID('Chat', chatId), workerId: 'w-pub', attempt: 1, seq: 0, parts: [{ type: 'text', text: 'x' }] } },
+      worker.token,
+    );
+    const results = [];
+    for (const id of chats) results.push((await publish(id)).data?.publishChatMessageParts);
+    expect(results.map((r) => r?.__typename)).toEqual(['PublishChatMessagePartsPayload', 'PublishChatMessagePartsPayload', 'RateLimitedError']);
+    // The per-worker limiter (not the per-chat one: each chat got one batch), typed, with a retry hint.
+    expect(results[2]).toMatchObject({ retryAfterSeconds: 1, message: expect.stringContaining('message parts published') });
   });
 
   it('the limiter for worker publishing is provided with a retry hint', async () => {

@@ -182,9 +182,13 @@ export const ChatEventsSubscription = graphql(`
       chat { ...ChatSummaryFields }
       message { ...MessageFields }
       queuedMessages { ...QueuedFields }
+      child { ...ChatListFields }
+      attempt
+      seq
+      parts { type text argsDelta toolCallId toolName }
     }
   }
-`, [ChatSummaryFields, MessageFields, QueuedFields]);
+`, [ChatSummaryFields, ChatListFields, MessageFields, QueuedFields]);
 
 
 export const SendMessageMutation = graphql(`

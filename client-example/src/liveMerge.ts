@@ -62,9 +62,9 @@ export const STREAM_KIND_FIELDS: Record<StreamEvent['kind'], readonly ChatField[
   MODEL_CONFIG: ['lastModelConfig'],
   TITLE: ['title'],
   ARCHIVED: ['archived', 'status'],
-  // A sub-agent changed: its own row is merged from the event's `child`; the parent's fields stay.
+  // About the sub-agent in `child` (reduceChildUpdate), placed under its parent.
   CHILD_UPDATE: [],
-  // Streamed parts and their reset live in the preview store (preview.ts), never in the cache.
+  // Streamed parts and their reset live in the preview store (rule 4b), never in the cache.
   MESSAGE_PART: [],
   PREVIEW_RESET: [],
 };
@@ -208,6 +208,12 @@ export function liveMergeExchange(merge: LiveMerge): Exchange {
           reduced = event ? { ...result, data: { ...data, chatWatch: event } } : null;
         } else if (data.chatEvents) {
           if (routePreview(merge.previews, data.chatEvents)) return null;
+          if (data.chatEvents.kind === 'CHILD_UPDATE') {
+            const event = reduceChildUpdate(merge, streamKey(result.operation), data.chatEvents);
+            reduced = event ? { ...result, data: { ...data, chatEvents: event } } : null;
+            if (reduced) merge.observe(reduced.data);
+            return reduced;
+          }
           const event = merge.reduce(streamKey(result.operation), data.chatEvents, STREAM_KIND_FIELDS[data.chatEvents.kind]);
           reduced = event ? { ...result, data: { ...data, chatEvents: event } } : null;
         }
@@ -232,6 +238,18 @@ function routePreview(previews: PreviewStore, event: PreviewEvent): boolean {
   }
   if (event.kind === 'MESSAGE' && event.message?.role === 'ASSISTANT') previews.drop(event.chat.id);
   return false;
+}
+
+/**
+ * CHILD_UPDATE is about the sub-agent in `child`, not the subscribed parent: the stale guard
+ * compares the child's version, the child is written whole (its snapshot is current, so later
+ * changes to it are included) and the parent is left alone.
+ */
+function reduceChildUpdate(merge: LiveMerge, stream: string, event: StreamEvent): StreamEvent | null {
+  if (!event.child) return null;
+  const verdict = merge.accept(stream, { cursor: event.cursor, kind: event.kind, version: event.version, chat: event.child });
+  if (verdict !== 'apply') return null;
+  return { ...event, chat: { __typename: 'Chat', id: event.chat.id } as unknown as StreamEvent['chat'] };
 }
 
 // ---- rule 4: lists -------------------------------------------------------------------------
@@ -312,6 +330,7 @@ export const liveUpdates: UpdatesConfig = {
       if (event.kind === 'MESSAGE' && event.message) appendMessage(cache, event.chat.id, event.message);
       if (event.kind === 'MESSAGE_DELETED' && event.message) removeMessage(cache, event.chat.id, event.message);
       if (event.kind === 'ARCHIVED') placeChat(cache, event.chat);
+      if (event.kind === 'CHILD_UPDATE' && event.child) placeChat(cache, event.child);
     },
   },
   Mutation: {

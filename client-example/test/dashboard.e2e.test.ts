@@ -138,7 +138,7 @@ describe('the dashboard in a browser', () => {
     await expect.poll(() => page.getByTestId('connection').textContent(), { timeout: 15_000 }).toBe('live');
   });
 
-  it('queues a message sent while the chat is busy (with its model), then shows it promoted and the status change live', async () => {
+  it('queues a message sent while the chat is busy (with its model), streams the reply part by part, then shows the message promoted and the status change live', async () => {
     // A chat the worker is running: created over the API (it appears live), then claimed.
     const { modelConfigs } = await api<{ modelConfigs: Array<{ id: string; displayName: string }> }>('{ modelConfigs { id displayName } }');
     const gpt = modelConfigs.find((m) => m.displayName === 'GPT-4.1')!.id;
@@ -163,7 +163,16 @@ describe('the dashboard in a browser', () => {
     expect(await queued.getByTestId('queued-model').textContent()).toBe('Claude Sonnet 4.5');
     await page.screenshot({ path: join(shots, 'queued.png') });
 
-    // The worker finishes the run: the queued message is promoted in the same transaction.
+    // The worker streams the reply part by part: the chat view shows it as it grows.
+    for (const [seq, text] of ['Dark mode is ', 'almost done'].entries()) {
+      await api(`mutation($i: PublishChatMessagePartsInput!) { publishChatMessageParts(input: $i) { __typename } }`, {
+        i: { chatId: id, workerId: WORKER_ID, attempt: 1, seq, parts: [{ type: 'text', text }] },
+      }, worker);
+    }
+    await expect.poll(() => page.getByTestId('preview').locator('.text').textContent(), { timeout: 15_000 }).toBe('Dark mode is almost done');
+
+    // The worker finishes the run: the stored reply replaces the preview, and the queued
+    // message is promoted in the same transaction.
     await api(`mutation($i: AppendChatMessagesInput!) { appendChatMessages(input: $i) { __typename } }`, {
       i: {
         chatId: id, workerId: WORKER_ID,
@@ -177,6 +186,7 @@ describe('the dashboard in a browser', () => {
 
     await expect.poll(() => page.getByTestId('chat-status').textContent(), { timeout: 15_000 }).toBe('Pending');
     await expect.poll(() => queued.count()).toBe(0);
+    expect(await page.getByTestId('preview').count()).toBe(0);
     const transcript = page.getByTestId('message');
     await expect.poll(async () => (await transcript.allTextContents()).slice(-2).map((t) => t.includes('Dark mode is done') || t.includes('Also support the system theme')))
       .toEqual([true, true]);

@@ -42,6 +42,7 @@ const streamEvent = (cursor: string, kind: string, snapshot: ReturnType<typeof c
   data: {
     chatEvents: {
       __typename: 'ChatStreamEvent', cursor, kind, version: snapshot.version, occurredAt: snapshot.updatedAt, chat: snapshot, message: null, queuedMessages: null,
+      child: null, attempt: null, seq: null, parts: null,
       ...extra,
     },
   },
@@ -328,6 +329,17 @@ describe('chatEvents, inside one chat', () => {
     socket.push(part(0, 'Second try'));
     socket.push(streamEvent('e1', 'PREVIEW_RESET', chat('a', v(5)), { attempt: 2 }));
     expect(merge.previews.get('a')).toBeUndefined();
+  });
+
+  it("CHILD_UPDATE changes the sub-agent under its parent (guarded by the child's version), never the parent", async () => {
+    const { socket, view, sidebar } = await openChat();
+    const parent = chat('a', { title: 'Parent renamed meanwhile', ...v(9) });
+    const child = (fields: Record<string, unknown>) => ({ ...chat('kid', { parent: { __typename: 'Chat', id: 'a' }, ...fields }), children: undefined });
+    socket.push(streamEvent('e1', 'CHILD_UPDATE', parent, { child: child({ status: 'RUNNING', ...v(3) }), version: '3' }));
+    expect(sidebar()[0]?.children.map((k) => [k.id, k.status])).toEqual([['kid', 'RUNNING']]);
+    socket.push(streamEvent('e2', 'CHILD_UPDATE', parent, { child: child({ status: 'PENDING', ...v(2) }), version: '2' }));
+    expect(sidebar()[0]?.children.map((k) => k.status)).toEqual(['RUNNING']);
+    expect(view()).toMatchObject({ title: 'Chat a', version: '5' });
   });
 
   it('MESSAGE_DELETED takes the message out of the transcript', async () => {

@@ -5,7 +5,7 @@ import type { Queryable } from './index.js';
 import { startPeriodicJob, type PeriodicJob } from './periodicJob.js';
 
 /**
- * Rule 19: returns every running chat whose heartbeat is older than `staleSeconds` to pending
+ * Stale runs rule: returns every running chat whose heartbeat is older than `staleSeconds` to pending
  * (worker claim cleared) in one statement, and returns them with the worker that lost each.
  * The old worker's next append is refused and its finish answers `finished: false`.
  */

@@ -88,7 +88,7 @@ export async function queuedMessages(chat: ChatRow, ctx: Context): Promise<Queue
   return (await ctx.loaders.chatExtras.load({ chatId: chat.id, part: 'queued' })).queued;
 }
 
-/** Rule 14: the last assistant message's text, trimmed and truncated; null without one. */
+/** Turn summary rule: the last assistant message's text, trimmed and truncated; null without one. */
 export async function lastTurnSummary(chat: ChatRow, ctx: Context): Promise<string | null> {
   const extras = await ctx.loaders.chatExtras.load({ chatId: chat.id, part: 'lastTurn' });
   if (extras.last_assistant_version === null) return null;

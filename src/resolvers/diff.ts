@@ -80,7 +80,7 @@ function diffFields(d: DiffStatusInput): DiffStatusFields {
 }
 
 /**
- * Rule 18: writes the chat's whole diff status (every field; an absent optional field is
+ * Diff status rule: writes the chat's whole diff status (every field; an absent optional field is
  * stored as null). Worker scope, any chat: the PR poller is not necessarily the run's worker.
  */
 export async function upsertChatDiffStatus(input: DiffStatusInput & { chatId: string }, ctx: Context): Promise<{ chat: ChatRow; diffStatus: DiffStatusRow }> {

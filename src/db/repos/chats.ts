@@ -167,7 +167,7 @@ export class ChatsRepository {
   }
 
   /**
-   * Sets columns of one chat and bumps updated_at. Rule 9 lives here: a transition to error
+   * Sets columns of one chat and bumps updated_at. The status and errors rule lives here: a transition to error
    * stores last_error, any other status change clears it. Leaving the running state clears the
    * worker claim.
    */
