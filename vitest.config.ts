@@ -5,7 +5,9 @@ export default defineConfig({
   // the same instance (Vite would pick the .mjs one: "Cannot use GraphQLScalarType from another realm").
   resolve: { alias: [{ find: /^graphql$/, replacement: 'graphql/index.js' }] },
   test: {
-    include: ['test/**/*.test.ts'],
+    // client-example/test: the dashboard's unit tests, its browser e2e and the watcher test
+    // (their dependencies come from client-example/node_modules: see scripts/client-example-deps.mjs).
+    include: ['test/**/*.test.ts', 'client-example/test/**/*.test.ts'],
     globalSetup: ['test/globalSetup.ts'],
     pool: 'forks',
     // Each file gets its own database from a migrated template, so files run in parallel.

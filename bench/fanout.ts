@@ -1,4 +1,4 @@
-// Fan-out benchmark (DESIGN 8): event → client p99 with 5,000 open subscriptions on one
+// Fan-out benchmark (the fan-out performance target): event → client p99 with 5,000 open subscriptions on one
 // process, one LISTEN connection whatever the subscriber count, memory per idle subscription.
 // Usage: npx tsx bench/fanout.ts [--subscriptions 5000] [--events 20]  (or via npm run bench)
 import { fork } from 'node:child_process';

@@ -85,8 +85,9 @@ export async function runParts(adminUrl: string, options: { chats?: number; rate
     (r: { id: string }) => encodeGlobalID('Chat', r.id),
   );
 
-  // The worker fires batches without waiting for answers, so a socket may hold many at once.
-  const env = { LOG_LEVEL: 'warn', NODE_ENV: 'production', MAX_SUBSCRIPTIONS_PER_CONNECTION: '1000' };
+  // The worker fires batches without waiting for answers, so a socket may hold many at once;
+  // one viewer holds all subscriber sockets (20), above the per-user default.
+  const env = { LOG_LEVEL: 'warn', NODE_ENV: 'production', MAX_SUBSCRIPTIONS_PER_CONNECTION: '1000', MAX_CONNECTIONS_PER_USER: '1000' };
   const app = buildApp({ db, config: loadConfig({ ...process.env, ...env }) });
   const urlA = await app.start(0, '127.0.0.1');
   const b = spawn(process.execPath, [join(root, 'bin/chatgraph.js'), 'start'], {

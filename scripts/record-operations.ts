@@ -36,5 +36,6 @@ for (const file of readdirSync(dir)) {
 }
 rmSync(dir, { recursive: true, force: true });
 const operations = [...seen.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, op]) => op);
-writeFileSync(new URL('../test/corpus/operations.json', import.meta.url), `${JSON.stringify(operations, null, 1)}\n`);
+// One operation per line: diffs stay readable and deep inputs (fuzzed nesting) stay small.
+writeFileSync(new URL('../test/corpus/operations.json', import.meta.url), `[\n${operations.map((op) => JSON.stringify(op)).join(',\n')}\n]\n`);
 process.stdout.write(`test/corpus/operations.json: ${operations.length} operations\n`);

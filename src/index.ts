@@ -4,13 +4,11 @@ import { parseArgs } from 'node:util';
 import { CommandError, createToken, createUser, listTokens, revokeToken } from './auth/admin.js';
 import { parseDuration } from './auth/tokens.js';
 import { loadConfig, type Config } from './config.js';
-import { insertModelConfig } from './resolvers/models.js';
 import type { Db } from './db/index.js';
+import type { App } from './server.js';
 import { DEMO_USERS, isEmpty, seedDemo } from './db/seed.js';
 import { logger } from './logger.js';
 import { openDatabase, type Database } from './runtime.js';
-import { startDemoWorker } from './demoWorker.js';
-import { buildApp } from './server.js';
 
 const USAGE = `usage: chatgraph <command>
 
@@ -115,6 +113,8 @@ function listenFailure(err: unknown, host: string, port: number): CommandError {
 }
 
 async function start(config: Config, seedRequested: boolean, demo: boolean): Promise<void> {
+  // The server (schema, yoga, plugins) is loaded only to serve: short commands stay quick.
+  const [{ buildApp }, { startDemoWorker }] = await Promise.all([import('./server.js'), import('./demoWorker.js')]);
   const database = await openDatabase(config, { onProgress: progress });
   let tokens: DemoTokens | null;
   try {
@@ -123,7 +123,7 @@ async function start(config: Config, seedRequested: boolean, demo: boolean): Pro
     await database.close();
     throw err;
   }
-  let app: ReturnType<typeof buildApp>;
+  let app: App;
   try {
     app = buildApp({
       db: database.db,
@@ -283,6 +283,7 @@ async function main(argv: string[]): Promise<void> {
       if (sub === 'create') {
         if (!values.provider || !values.model) throw new CommandError('usage: chatgraph model create --provider P --model M [--default] [--input-price USD] …');
         const contextLimit = parseContextLimit(values['context-limit']);
+        const { insertModelConfig } = await import('./resolvers/models.js');
         return withDatabase(config, async (db) => {
           const row = await insertModelConfig(db, {
             provider: values.provider,

@@ -112,6 +112,8 @@ describe('chatgraph CLI on the embedded database', () => {
   it('start: seeds on first run, serves GraphiQL and viewer, SIGTERM leaves no postgres behind', async () => {
     const s = await startServer();
     firstTokens = s.tokens;
+    // The first start says what it is doing while it sets up Postgres, in order.
+    expect(s.output()).toMatch(/initialising a new database cluster[\s\S]*starting the embedded Postgres[\s\S]*applying migration 0001_[\s\S]*seeding demo data/);
     expect(Object.keys(s.tokens).sort()).toEqual(['admin', 'alice', 'bob', 'worker']);
     expect((await viewer(s.url, s.tokens.alice)).data).toEqual({ viewer: { username: 'alice' } });
     expect((await viewer(s.url)).errors?.[0]?.extensions.code).toBe('UNAUTHENTICATED');

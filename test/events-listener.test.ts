@@ -35,7 +35,7 @@ async function startListener(on: Db, options: ConstructorParameters<typeof Event
   return listener;
 }
 
-/** Runs `count` transactions per writer; each locks a random chat first (DESIGN rule 2), then writes. */
+/** Runs `count` transactions per writer; each locks a random chat first (the lock first rule), then writes. */
 async function runWriters(on: Db, chats: string[], writers: number, count: number, rollbackEvery = 0) {
   const committed: Array<{ chat: string; id: string }> = [];
   await Promise.all(Array.from({ length: writers }, async (_, w) => {

@@ -99,7 +99,7 @@ describe('chat triggers', () => {
 });
 
 describe('message triggers', () => {
-  /** The hot path of DESIGN rule 6: insert plus a model update that only happens on a change. */
+  /** The hot path of the message insert hot path rule: insert plus a model update that only happens on a change. */
   const sendWithModel = (chat: string, model: string) => db.none(
     `WITH msg AS (
        INSERT INTO chat_messages (chat_id, role, content, content_version, model_config_id)

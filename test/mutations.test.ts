@@ -195,7 +195,7 @@ describe('user mutations', () => {
       }
     });
 
-    it('a send after an error clears last_error (rule 9)', async () => {
+    it('a send after an error clears last_error (the status and errors rule)', async () => {
       await t.db.none("UPDATE chats SET status = 'error', last_error = 'boom' WHERE id = $1", [chatId]);
       const r = await send(gid('Chat', chatId));
       expect(r.chat).toMatchObject({ status: 'PENDING', lastError: null });
@@ -212,7 +212,7 @@ describe('user mutations', () => {
     });
   });
 
-  describe('hot path (rule 6)', () => {
+  describe('hot path (the message insert hot path rule)', () => {
     it('a same-model insert leaves the chats row untouched; a model switch rewrites it', async () => {
       const chatId = await insertChat(t.db, alice.user.id, { model: MODEL.priced });
       const xmin = async () => (await t.db.one('SELECT xmin::text AS x, last_model_config_id AS m FROM chats WHERE id = $1', [chatId]));
@@ -315,7 +315,7 @@ describe('user mutations', () => {
     });
   });
 
-  describe('archive (rule 10)', () => {
+  describe('archive (the archive rule)', () => {
     it('archives the family in one statement, resets running members, blocks writes; unarchive rules', async () => {
       const root = await insertChat(t.db, alice.user.id, { status: 'running' });
       const child = await insertChat(t.db, alice.user.id, { parent: root, status: 'pending' });

@@ -80,6 +80,8 @@ describe('README examples', () => {
     // Keep this list tiny: every entry is a documented command nobody checks automatically.
     expect(blocks.filter((b) => b.skip).map((b) => b.skip)).toEqual([
       'installs packages and serves until stopped; test/cli.test.ts runs the same start',
+      'serves until stopped; client-example/test/dashboard.e2e.test.ts builds and serves the dashboard against a gateway',
+      'watches until stopped; client-example/test/watch.test.ts runs the watcher against a gateway',
       'needs Docker, absent on the test machine, and reinstalls node_modules; test/container.test.ts lints the Dockerfile and replays its build steps',
     ]);
     expect(blocks.filter((b) => !b.skip).length).toBeGreaterThanOrEqual(6);

@@ -126,7 +126,7 @@ describe('killed LISTEN backend under concurrent writers', () => {
         const chat = chats[(w + i) % chats.length]!;
         const rollback = (w * 25 + i) % 7 === 0;
         const id = await tdb.db.tx(async (t) => {
-          await t.one('SELECT id FROM chats WHERE id = $1 FOR UPDATE', [chat]); // rule 2: lock first
+          await t.one('SELECT id FROM chats WHERE id = $1 FOR UPDATE', [chat]); // the lock first rule: lock first
           const row = await t.one<{ id: string }>(
             "INSERT INTO chat_messages (chat_id, role, content, content_version) VALUES ($1, 'assistant', $2::jsonb, 1) RETURNING id::text AS id",
             [chat, JSON.stringify([{ type: 'text', text: `w${w}#${i}` }])],

@@ -20,7 +20,7 @@ const APPEND = `mutation ($input: AppendChatMessagesInput!) {
   }
 }`;
 
-describe('missing prices (rule 15, as the reference backend does)', () => {
+describe('missing prices (the cost rule, as the reference backend does)', () => {
   const none = { input_price: null, output_price: null, cache_read_price: null, cache_write_price: null };
   const noCache = { input_price: '3', output_price: '15', cache_read_price: null, cache_write_price: null };
 

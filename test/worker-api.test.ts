@@ -221,7 +221,7 @@ describe('worker API', () => {
     });
   });
 
-  describe('cost (rule 15)', () => {
+  describe('cost (the cost rule)', () => {
     const prices = { input_price: '1.23', output_price: '4.56', cache_read_price: '0.7', cache_write_price: '7.89' };
 
     it('sums exactly and rounds up once', () => {
@@ -280,7 +280,7 @@ describe('worker API', () => {
       expect(unpriced.totalCostMicros).toBeNull();
       expect(summary).toMatchObject({ role: 'USER', compressed: true, totalCostMicros: null });
       expect(r.messages.map((m: any) => Number(m.databaseId))).toEqual([...r.messages.map((m: any) => Number(m.databaseId))].sort((x, y) => x - y));
-      // The last message naming a model decides the chat's model (rule 6 moved it in the insert statement).
+      // The last message naming a model decides the chat's model (the message insert hot path rule moved it in the insert statement).
       expect(r.chat).toMatchObject({ status: 'RUNNING', lastModelConfig: { id: modelGid(MODEL.unpriced) } });
       expect((await chatRow(chat)).last_model_config_id).toBe(MODEL.unpriced);
     });
@@ -401,7 +401,7 @@ describe('worker API', () => {
       expect(await count('chat_queued_messages', chat)).toBe(1);
     });
 
-    it('auto-promotes queued messages one per WAITING finish, FIFO, each with its own model (rule 8)', async () => {
+    it('auto-promotes queued messages one per WAITING finish, FIFO, each with its own model (the auto-promotion rule)', async () => {
       await parkPending();
       const chat = await runningChat('ap1', { model: MODEL.priced });
       // Alice sends while the chat runs: each message is queued with the model she chose.
@@ -541,7 +541,7 @@ describe('worker API', () => {
     });
   });
 
-  describe('stale runs (rule 19)', () => {
+  describe('stale runs (the stale runs rule)', () => {
     beforeEach(async () => {
       // Earlier tests leave running chats with fresh heartbeats; only these tests' chats may go stale.
       await t.db.none("UPDATE chats SET heartbeat_at = now() WHERE status = 'running'");

@@ -73,7 +73,7 @@ async function settledCounters(db: Db, expectedInserted: number): Promise<Counte
 }
 
 /**
- * Rule 6 measured: same-model appends through db.messages.insert (one message per call, as a
+ * The message insert hot path rule measured: same-model appends through db.messages.insert (one message per call, as a
  * worker appends turns) must leave the chats row alone; a model switch rewrites it exactly once.
  * Phases: 1,000 sequential appends; 1,000 appends from 10 concurrent appenders on the same chat
  * (no row lock to queue on, since the chats row is untouched); one append on another model.

@@ -189,7 +189,7 @@ export function renderReport(r: Report): string {
   }
   const peer = summary(r.load, 'chatgraph, peer fields');
   if (cg && pgl) line(`- chatgraph (full dashboard) / PostGraphile = ${(cg.rps / pgl.rps).toFixed(2)}× (the work differs: PostGraphile's query has no turn summary, unread flag, cost or children).`);
-  if (peer && pgl) line(`- **chatgraph / PostGraphile on the same fields = ${(peer.rps / pgl.rps).toFixed(2)}×** (DESIGN §8: chatgraph should match or beat PostGraphile: ${peer.rps >= pgl.rps ? 'met' : 'NOT met'}).`);
+  if (peer && pgl) line(`- **chatgraph / PostGraphile on the same fields = ${(peer.rps / pgl.rps).toFixed(2)}×** (target: chatgraph should match or beat PostGraphile: ${peer.rps >= pgl.rps ? 'met' : 'NOT met'}).`);
   if (r.floorMatchesChatgraph !== null) {
     line(`- The floor's response body is ${r.floorMatchesChatgraph ? 'identical to' : 'DIFFERENT from'} chatgraph's for the same page (parsed JSON compared deeply, first: 10 and first: 50).`);
   }
@@ -231,7 +231,7 @@ export function renderReport(r: Report): string {
     const same = r.hotPath.phases.filter((p) => p.name.startsWith('same model'));
     const sw = r.hotPath.phases.find((p) => p.name.startsWith('model switch'));
     const ok = same.every((p) => !p.chatRowRewritten && p.chatsUpdated === 0) && sw?.chatRowRewritten === true && sw.chatsUpdated === 1;
-    line(`Rule 6 (same-model inserts rewrite zero chats rows; a switch rewrites exactly one): **${ok ? 'holds' : 'VIOLATED'}**.`);
+    line(`The message insert hot path rule (same-model inserts rewrite zero chats rows; a switch rewrites exactly one): **${ok ? 'holds' : 'VIOLATED'}**.`);
   } else {
     line('Not run.');
   }
@@ -255,7 +255,7 @@ export function renderReport(r: Report): string {
         `(${((r.idle.heapPerSubscription * r.idle.subscriptions) / 2 ** 20).toFixed(0)} MiB heap in all).`);
       line();
     }
-    line(`Target (DESIGN 8): p99 ≤ 100 ms with 5,000 subscriptions: **${f.p99 <= 100 ? 'met' : 'not met'}** (p99 ${f.p99} ms). ` +
+    line(`Target: p99 ≤ 100 ms with 5,000 subscriptions: **${f.p99 <= 100 ? 'met' : 'not met'}** (p99 ${f.p99} ms). ` +
       `One LISTEN connection per process whatever the subscriber count: the process held ${f.listenConnections} database connections in all (query pool + 1 LISTEN) with ${f.subscriptions} subscriptions open.`);
   } else {
     line('Not run.');

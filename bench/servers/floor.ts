@@ -19,7 +19,7 @@ interface Page {
   data: { chats: { nodes: Array<{ lastTurnSummary: string | null }> } };
 }
 
-/** Rule 14, as src/resolvers/content.ts summarize(): whitespace collapsed, trimmed, 200 characters with an ellipsis. */
+/** The turn summary rule, as src/resolvers/content.ts summarize(): whitespace collapsed, trimmed, 200 characters with an ellipsis. */
 function summarize(text: string | null): string | null {
   if (text === null) return null;
   const collapsed = text.replace(/\s+/g, ' ').trim();

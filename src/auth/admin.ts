@@ -1,6 +1,5 @@
 import type { Db } from '../db/index.js';
-import type { ApiTokenRow } from '../db/repos/apiTokens.js';
-import type { UserRow } from '../db/repos/users.js';
+import type { ApiTokenRow, UserRow } from '../db/models.js';
 import { generateToken, SCOPES, type Scope } from './tokens.js';
 
 /** A user-facing failure of an admin command (printed as one line, exit 1). */

@@ -1,5 +1,4 @@
-import type { ChatRow } from '../db/repos/chats.js';
-import type { MessageRow } from '../db/repos/messages.js';
+import type { ChatRow, MessageRow } from '../db/models.js';
 import type { Viewer } from './viewer.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { Db } from '../db/index.js';
-import type { UserRow } from '../db/repos/users.js';
+import type { UserRow } from '../db/models.js';
 import { parseToken, secretMatches, type Scope } from './tokens.js';
 import type { ViewerCache } from './viewerCache.js';
 

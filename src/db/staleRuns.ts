@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
 import { logger as rootLogger } from '../logger.js';
-import type { ChatRow } from './repos/chats.js';
+import type { ChatRow } from './models.js';
 import type { Queryable } from './index.js';
 import { startPeriodicJob, type PeriodicJob } from './periodicJob.js';
 
 /**
- * Rule 19: returns every running chat whose heartbeat is older than `staleSeconds` to pending
+ * Stale runs rule: returns every running chat whose heartbeat is older than `staleSeconds` to pending
  * (worker claim cleared) in one statement, and returns them with the worker that lost each.
  * The old worker's next append is refused and its finish answers `finished: false`.
  */

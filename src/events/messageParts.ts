@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { EventRow } from './log.js';
+import { recordMessagePartsRelayed } from '../metrics.js';
 
 /**
  * The relay of streamed message parts (`MESSAGE_PART`): live deltas of the assistant message a
@@ -392,6 +393,7 @@ export class MessagePartRelay {
     preview.bytes += bytes;
     preview.next = seq + 1;
     this.emit(state, { kind: 'parts', attempt: preview.attempt, seq, parts });
+    recordMessagePartsRelayed();
   }
 
   /** Delivers held batches that are now next in line. */

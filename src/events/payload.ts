@@ -1,7 +1,5 @@
 import type { Queryable } from '../db/index.js';
-import type { ChatRow, QueuedMessageRow } from '../db/repos/chats.js';
-import type { MessageRow } from '../db/repos/messages.js';
-import type { ModelConfigRow } from '../db/repos/modelConfigs.js';
+import type { ChatRow, MessageRow, ModelConfigRow, QueuedMessageRow } from '../db/models.js';
 import type { EventHub, EventLoader } from './hub.js';
 import { MODEL_CONFIG_EVENT_KINDS, type EventKind } from './log.js';
 

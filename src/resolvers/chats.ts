@@ -1,5 +1,6 @@
 import type { Context } from '../context.js';
-import type { ChatKey, ChatListFilter, ChatRow, CostTotalsRow, DiffStatusRow, QueuedMessageRow } from '../db/repos/chats.js';
+import type { ChatKey, ChatListFilter } from '../db/repos/chats.js';
+import type { ChatRow, CostTotalsRow, DiffStatusRow, QueuedMessageRow } from '../db/models.js';
 import { parseContent, summarize, summarizeText } from './content.js';
 import { ForbiddenError, ValidationError } from './errors.js';
 import { isUuid } from './ids.js';
@@ -87,7 +88,7 @@ export async function queuedMessages(chat: ChatRow, ctx: Context): Promise<Queue
   return (await ctx.loaders.chatExtras.load({ chatId: chat.id, part: 'queued' })).queued;
 }
 
-/** Rule 14: the last assistant message's text, trimmed and truncated; null without one. */
+/** Turn summary rule: the last assistant message's text, trimmed and truncated; null without one. */
 export async function lastTurnSummary(chat: ChatRow, ctx: Context): Promise<string | null> {
   const extras = await ctx.loaders.chatExtras.load({ chatId: chat.id, part: 'lastTurn' });
   if (extras.last_assistant_version === null) return null;

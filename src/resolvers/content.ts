@@ -1,4 +1,4 @@
-import type { MessageRole } from '../db/repos/messages.js';
+import type { MessageRole } from '../db/models.js';
 import { DomainError } from './errors.js';
 
 /** A message part as the API exposes it (the ChatMessagePart union). */
@@ -128,13 +128,13 @@ export function plainText(parts: MessagePart[]): string {
 
 export const TURN_SUMMARY_MAX = 200;
 
-/** Rule 14: trimmed, whitespace-collapsed, truncated to 200 characters with an ellipsis. */
+/** Turn summary rule: trimmed, whitespace-collapsed, truncated to 200 characters with an ellipsis. */
 export function summarize(parts: MessagePart[]): string | null {
   return summarizeText(plainText(parts));
 }
 
 /**
- * Rule 14 on plain text. Only a bounded head is examined (collapsing whitespace over a whole
+ * The turn summary rule on plain text. Only a bounded head is examined (collapsing whitespace over a whole
  * transcript per chat per request showed up in the dashboard profile).
  */
 export function summarizeText(raw: string): string | null {

@@ -1,7 +1,6 @@
 import type { Context } from '../context.js';
-import type { CostTotalsRow } from '../db/repos/chats.js';
+import type { CostTotalsRow, UserRow } from '../db/models.js';
 import type { ChatCostRow, ModelCostRow, UserCostKey, UserCostRow } from '../db/repos/costs.js';
-import type { UserRow } from '../db/repos/users.js';
 import { ForbiddenError, NotFoundError, ValidationError } from './errors.js';
 import { decodeCursor, encodeCursor, pageRequest, toConnection, type PageResult } from './pagination.js';
 

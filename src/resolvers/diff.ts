@@ -1,5 +1,5 @@
 import type { Context } from '../context.js';
-import type { ChatRow, DiffStatusRow } from '../db/repos/chats.js';
+import type { ChatRow, DiffStatusRow } from '../db/models.js';
 import type { DiffStatusFields } from '../db/repos/diffStatuses.js';
 import { NotFoundError, ValidationError } from './errors.js';
 import { remember } from './lifecycle.js';
@@ -80,7 +80,7 @@ function diffFields(d: DiffStatusInput): DiffStatusFields {
 }
 
 /**
- * Rule 18: writes the chat's whole diff status (every field; an absent optional field is
+ * Diff status rule: writes the chat's whole diff status (every field; an absent optional field is
  * stored as null). Worker scope, any chat: the PR poller is not necessarily the run's worker.
  */
 export async function upsertChatDiffStatus(input: DiffStatusInput & { chatId: string }, ctx: Context): Promise<{ chat: ChatRow; diffStatus: DiffStatusRow }> {

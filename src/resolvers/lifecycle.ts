@@ -1,15 +1,13 @@
 import type { Context } from '../context.js';
 import type { DbTask } from '../db/index.js';
-import type { ChatRow, QueuedMessageRow } from '../db/repos/chats.js';
-import type { MessageRow } from '../db/repos/messages.js';
-import type { ModelConfigRow } from '../db/repos/modelConfigs.js';
+import type { ChatRow, MessageRow, ModelConfigRow, QueuedMessageRow } from '../db/models.js';
 import { ChatArchivedError, ForbiddenError, InvalidModelConfigError, NotFoundError, QueueFullError, ValidationError } from './errors.js';
 import { contentFromInput, labelsFromInput, titleFromInput, type ChatInputPart } from './inputs.js';
 import { isUuid } from './ids.js';
 import { canRead } from '../auth/policy.js';
 import { fallbackModelConfig, resolveModelConfig } from './models.js';
 
-/** Rule 4: at most this many queued messages per chat. */
+/** Busy → queue rule: at most this many queued messages per chat. */
 export const MAX_QUEUED = 20;
 
 /**
@@ -42,7 +40,7 @@ export interface CreateChatInput {
   title?: string | null;
 }
 
-/** Rule 1: the chat (pending) and its first user message in one transaction. */
+/** Create chat rule: the chat (pending) and its first user message in one transaction. */
 export async function createChat(input: CreateChatInput, ctx: Context): Promise<{ chat: ChatRow; message: MessageRow }> {
   const content = contentFromInput(input.content);
   const title = input.title != null ? titleFromInput(input.title) : 'New Chat';
@@ -154,7 +152,7 @@ export async function promoteOldest(t: DbTask, chat: ChatRow): Promise<Promotion
 }
 
 /**
- * Rule 7, the user's explicit choice: the named queued message runs now. On a chat at rest
+ * Promote rule, the user's explicit choice: the named queued message runs now. On a chat at rest
  * (error, requires_action…) FIFO still holds: the oldest queued message is promoted first, then
  * the named one. On a busy chat the named message jumps the queue (and ends the current run).
  */
@@ -182,7 +180,7 @@ export async function deleteQueuedMessage(input: { chatId: string; queuedMessage
 }
 
 /**
- * Rule 11: soft-delete the user message and everything after it, insert the replacement (same
+ * Edit rule: soft-delete the user message and everything after it, insert the replacement (same
  * model as the original when it still exists), clear the queue, set pending.
  */
 export async function editChatMessage(
@@ -265,7 +263,7 @@ export async function updateChat(
   return result;
 }
 
-/** Rule 10: archive the chat and every sub-agent below it (for a root, its whole family) in one statement. Idempotent. */
+/** Archive rule: archive the chat and every sub-agent below it (for a root, its whole family) in one statement. Idempotent. */
 export async function archiveChat(input: { chatId: string }, ctx: Context): Promise<{ chat: ChatRow; chats: ChatRow[] }> {
   const result = await ctx.db.tx('archiveChat', async (t) => {
     const chat = await lockOwnChat(t, ctx, input.chatId);
@@ -277,7 +275,7 @@ export async function archiveChat(input: { chatId: string }, ctx: Context): Prom
 }
 
 /**
- * Rule 10: unarchive restores the chat and its sub-agents (a root: its family); a chat with an
+ * Archive rule: unarchive restores the chat and its sub-agents (a root: its family); a chat with an
  * archived ancestor at any depth cannot be unarchived. Members at rest with queued messages promote the oldest (no stranded queue).
  */
 export async function unarchiveChat(input: { chatId: string }, ctx: Context): Promise<{ chat: ChatRow; chats: ChatRow[] }> {

@@ -3,10 +3,9 @@ import { canRead } from '../auth/policy.js';
 import type { Viewer } from '../auth/viewer.js';
 import type { Db } from '../db/index.js';
 import type { ReadRetry } from '../db/retry.js';
-import { emptyExtras, type ChatExtrasRow, type ChatRow, type CostTotalsRow, type ExtrasPart } from '../db/repos/chats.js';
-import type { MessageRow, ToolCallStateRow } from '../db/repos/messages.js';
-import type { ModelConfigRow } from '../db/repos/modelConfigs.js';
-import type { UserRow } from '../db/repos/users.js';
+import type { ChatExtrasRow, ChatRow, CostTotalsRow, MessageRow, ModelConfigRow, UserRow } from '../db/models.js';
+import { emptyExtras, type ExtrasPart } from '../db/repos/chats.js';
+import type { ToolCallStateRow } from '../db/repos/messages.js';
 import { isRowId, isUuid } from './ids.js';
 
 /**

@@ -1,6 +1,5 @@
 import type { Context } from '../context.js';
-import type { ChatRow } from '../db/repos/chats.js';
-import type { MessageRow } from '../db/repos/messages.js';
+import type { ChatRow, MessageRow } from '../db/models.js';
 import { parseContent, type MessagePart } from './content.js';
 import { ValidationError } from './errors.js';
 import { isRowId } from './ids.js';
@@ -63,7 +62,7 @@ export function usage(m: MessageRow): Usage | null {
   return Object.values(u).every((v) => v === null) ? null : u;
 }
 
-/** Rule 13: what the worker sends to the model (worker/admin scope is enforced on the field); batched across a page of chats. */
+/** Prompt view rule: what the worker sends to the model (worker/admin scope is enforced on the field); batched across a page of chats. */
 export function promptMessages(chat: ChatRow, ctx: Context): Promise<MessageRow[]> {
   return ctx.loaders.promptMessages.load(chat.id);
 }

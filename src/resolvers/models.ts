@@ -1,6 +1,7 @@
 import type { Context } from '../context.js';
 import type { DbTask, Queryable } from '../db/index.js';
-import type { ModelConfigFields, ModelConfigRow } from '../db/repos/modelConfigs.js';
+import type { ModelConfigFields } from '../db/repos/modelConfigs.js';
+import type { ModelConfigRow } from '../db/models.js';
 import { InvalidModelConfigError, NotFoundError, ValidationError } from './errors.js';
 
 /** Live model configs (disabled ones on request), default first. */
@@ -19,7 +20,7 @@ function usable(config: ModelConfigRow | null): config is ModelConfigRow {
 }
 
 /**
- * Rule 3: explicit id (unknown, deleted or disabled → InvalidModelConfigError) → the chat's
+ * Model resolution rule: explicit id (unknown, deleted or disabled → InvalidModelConfigError) → the chat's
  * last model if still usable → the default → InvalidModelConfigError("no default model config").
  */
 export async function resolveModelConfig(t: Queryable, explicitId: string | null, chatLastId: string | null): Promise<ModelConfigRow> {
@@ -34,7 +35,7 @@ export async function resolveModelConfig(t: Queryable, explicitId: string | null
   return fallbackModelConfig(t, chatLastId);
 }
 
-/** Rule 7's fallback for a stored model that no longer exists: chat's last → default. */
+/** The promote rule's fallback for a stored model that no longer exists: chat's last → default. */
 export async function fallbackModelConfig(t: Queryable, ...candidates: Array<string | null>): Promise<ModelConfigRow> {
   for (const id of candidates) {
     if (id === null) continue;

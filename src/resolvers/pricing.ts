@@ -33,7 +33,7 @@ export class CostOutOfRangeError extends RangeError {
 }
 
 /**
- * Rule 15: the cost of one message in whole micro-USD (a decimal string), or null when it
+ * Cost rule: the cost of one message in whole micro-USD (a decimal string), or null when it
  * cannot be priced. Prices are per 1M tokens, so tokens × price is already micro-USD; the four
  * products are summed exactly and rounded up once. Reasoning tokens are part of output tokens
  * and are not billed again. Missing prices follow the reference backend: a model with at least

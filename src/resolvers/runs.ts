@@ -1,8 +1,7 @@
 import type { Context } from '../context.js';
 import type { DbTask } from '../db/index.js';
-import type { ChatRow, ChatStatus } from '../db/repos/chats.js';
-import type { MessageRole, MessageRow, MessageVisibility, NewMessage } from '../db/repos/messages.js';
-import type { ModelConfigRow } from '../db/repos/modelConfigs.js';
+import type { ChatRow, ChatStatus, MessageRole, MessageRow, MessageVisibility, ModelConfigRow } from '../db/models.js';
+import type { NewMessage } from '../db/repos/messages.js';
 import { encodeEnd, PARTS_CHANNEL } from '../events/messageParts.js';
 import { ContentError, parseContent } from './content.js';
 import { ForbiddenError, InvalidModelConfigError, NotFoundError, ValidationError } from './errors.js';

@@ -1,6 +1,5 @@
 import type { Context } from '../context.js';
-import type { ChatRow } from '../db/repos/chats.js';
-import type { MessageRow } from '../db/repos/messages.js';
+import type { ChatRow, MessageRow } from '../db/models.js';
 import { ValidationError } from './errors.js';
 import { contentFromInput, titleFromInput, type ChatInputPart } from './inputs.js';
 import { remember } from './lifecycle.js';

@@ -8,8 +8,7 @@ import {
 } from '../events/hub.js';
 import type { EventFilter, EventKind, EventRow } from '../events/log.js';
 import type { EventData } from '../events/payload.js';
-import type { ChatRow } from '../db/repos/chats.js';
-import type { MessageRow } from '../db/repos/messages.js';
+import type { ChatRow, MessageRow } from '../db/models.js';
 import { readRetry } from '../db/retry.js';
 import { ResponseBudget } from '../limits/responseBudget.js';
 import { EventStreamError, ForbiddenError, NotFoundError, ValidationError } from './errors.js';

@@ -1,8 +1,8 @@
 import type { Viewer } from '../auth/viewer.js';
 import type { Context } from '../context.js';
 import type { Queryable } from '../db/index.js';
-import type { ChatRow } from '../db/repos/chats.js';
-import type { MessageRow, NewMessage, ToolCallStateRow } from '../db/repos/messages.js';
+import type { ChatRow, MessageRow } from '../db/models.js';
+import type { NewMessage, ToolCallStateRow } from '../db/repos/messages.js';
 import { ContentError, parseContent, type MessagePart } from './content.js';
 import { ValidationError } from './errors.js';
 import { assertLive, lockOwnChat, remember } from './lifecycle.js';

@@ -1,5 +1,5 @@
 import type { Context } from '../context.js';
-import type { UserRow } from '../db/repos/users.js';
+import type { UserRow } from '../db/models.js';
 
 /** The authenticated user (the field is behind the `authenticated` scope). */
 export function viewer(_args: unknown, ctx: Context): UserRow {

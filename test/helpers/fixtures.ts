@@ -1,6 +1,6 @@
 import { createToken, createUser } from '../../src/auth/admin.js';
 import type { Db } from '../../src/db/index.js';
-import type { UserRow } from '../../src/db/repos/users.js';
+import type { UserRow } from '../../src/db/models.js';
 
 export interface TestUser {
   user: UserRow;

@@ -1,21 +1,6 @@
 import type { IDatabase, IMain } from 'pg-promise';
 import { preparedText, sql } from '../sql.js';
-import type { UserRow } from './users.js';
-
-/** A row of `api_tokens` (never carries the secret). */
-export interface ApiTokenRow {
-  id: string;
-  user_id: string;
-  name: string;
-  secret_hash: Buffer;
-  scopes: string[];
-  expires_at: Date | null;
-  last_used_at: Date | null;
-  revoked_at: Date | null;
-  created_at: Date;
-}
-
-export type TokenWithUser = ApiTokenRow & { user: UserRow };
+import type { ApiTokenRow, TokenWithUser } from '../models.js';
 
 const queries = {
   findWithUser: sql('api_tokens/find_with_user.sql'),

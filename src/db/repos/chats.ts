@@ -1,100 +1,10 @@
 import type { IDatabase, IMain } from 'pg-promise';
 import { preparedText, sql } from '../sql.js';
-import type { ModelConfigRow } from './modelConfigs.js';
+import type { ChatExtrasRow, ChatPageRow, ChatRow, ChatStatus, CostTotalsRow, DiffStatusRow, ModelConfigRow, QueuedMessageRow } from '../models.js';
 
-export type ChatStatus = 'waiting' | 'pending' | 'running' | 'paused' | 'completed' | 'error' | 'requires_action';
-
-/** A row of `chats` plus `updated_us`, updated_at in exact microseconds (the keyset cursor). */
-export interface ChatRow {
-  id: string;
-  owner_id: string;
-  workspace_id: string | null;
-  title: string;
-  status: ChatStatus;
-  worker_id: string | null;
-  started_at: Date | null;
-  heartbeat_at: Date | null;
-  parent_chat_id: string | null;
-  root_chat_id: string | null;
-  last_model_config_id: string;
-  archived: boolean;
-  pin_order: number;
-  labels: Record<string, unknown>;
-  last_error: string | null;
-  last_read_message_id: string | null;
-  created_at: Date;
-  updated_at: Date;
-  updated_us: string;
-  /** Increases with every change to the chat's state, queue or diff status (bigint, so a string). */
-  version: string;
-}
-
-/** A row of `chat_diff_statuses`. */
-export interface DiffStatusRow {
-  chat_id: string;
-  url: string | null;
-  pull_request_state: 'open' | 'closed' | 'merged' | null;
-  pull_request_title: string;
-  pull_request_draft: boolean;
-  changes_requested: boolean;
-  additions: number;
-  deletions: number;
-  changed_files: number;
-  author_login: string | null;
-  author_avatar_url: string | null;
-  base_branch: string | null;
-  head_branch: string | null;
-  pr_number: number | null;
-  commits: number | null;
-  approved: boolean | null;
-  reviewer_count: number | null;
-  refreshed_at: Date | null;
-  stale_at: Date | null;
-  created_at: Date;
-  updated_at: Date;
-}
-
-/** A row of `chat_queued_messages`. */
-export interface QueuedMessageRow {
-  id: string;
-  chat_id: string;
-  content: unknown;
-  model_config_id: string | null;
-  created_by: string | null;
-  created_at: Date;
-}
-
-/** Everything the dashboard shows beside a chat row, fetched for a batch of chats in one statement. */
 /** The parts of the extras statement; each costs Postgres work only when an operation selects it. */
 export const EXTRAS_PARTS = ['diffStatus', 'queued', 'children', 'lastTurn', 'unread'] as const;
 export type ExtrasPart = (typeof EXTRAS_PARTS)[number];
-
-/** A chat's extras; parts that were not asked for hold their empty value (null, [], false). */
-export interface ChatExtrasRow {
-  id: string;
-  diff_status: DiffStatusRow | null;
-  queued: QueuedMessageRow[];
-  children: ChatRow[];
-  /** The last assistant message's content, unless it is version 1 (then see last_assistant_text). */
-  last_assistant_content: unknown;
-  /** Version 1: its text parts joined by newlines, first 2000 characters (null: no text parts). */
-  last_assistant_text: string | null;
-  last_assistant_version: number | null;
-  has_unread: boolean;
-}
-
-/** Spend of a chat and its children (assistant messages, edited-away ones included). */
-export interface CostTotalsRow {
-  total_cost_micros: string;
-  priced_message_count: number;
-  unpriced_message_count: number;
-  total_input_tokens: string;
-  total_output_tokens: string;
-  total_cache_read_tokens: string;
-  total_cache_creation_tokens: string;
-  total_runtime_ms: string;
-  message_count: number;
-}
 
 export interface ChatListFilter {
   /** null = every owner (admin listing). */
@@ -102,12 +12,6 @@ export interface ChatListFilter {
   archived: boolean | null;
   labels: Record<string, unknown> | null;
   includeChildren: boolean;
-}
-
-/** A page row: the chat, its model config, and the filter's total when it was asked for. */
-export interface ChatPageRow extends ChatRow {
-  model_config: ModelConfigRow;
-  total_count: number | null;
 }
 
 export interface ChatKey {
@@ -263,7 +167,7 @@ export class ChatsRepository {
   }
 
   /**
-   * Sets columns of one chat and bumps updated_at. Rule 9 lives here: a transition to error
+   * Sets columns of one chat and bumps updated_at. The status and errors rule lives here: a transition to error
    * stores last_error, any other status change clears it. Leaving the running state clears the
    * worker claim.
    */

@@ -1,7 +1,7 @@
 import type { IDatabase, IMain } from 'pg-promise';
 import { sql } from '../sql.js';
-import { reviveDates, type CostTotalsRow } from './chats.js';
-import type { UserRow } from './users.js';
+import { reviveDates } from './chats.js';
+import type { UserRow, CostTotalsRow } from '../models.js';
 
 const queries = {
   summary: sql('chat_messages/cost_summary.sql'),

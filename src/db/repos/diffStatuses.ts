@@ -1,6 +1,6 @@
 import type { IDatabase, IMain } from 'pg-promise';
 import { sql } from '../sql.js';
-import type { DiffStatusRow } from './chats.js';
+import type { DiffStatusRow } from '../models.js';
 
 /** Every writable column of a diff status (an upsert carries all of them). */
 export type DiffStatusFields = Omit<DiffStatusRow, 'chat_id' | 'created_at' | 'updated_at'>;

@@ -1,32 +1,6 @@
 import type { IDatabase, IMain } from 'pg-promise';
 import { sql } from '../sql.js';
-
-export type MessageRole = 'system' | 'user' | 'assistant' | 'tool';
-export type MessageVisibility = 'user' | 'model' | 'both';
-
-/** A row of `chat_messages` (bigint columns arrive as strings). */
-export interface MessageRow {
-  id: string;
-  chat_id: string;
-  role: MessageRole;
-  visibility: MessageVisibility;
-  content: unknown;
-  content_version: number;
-  model_config_id: string | null;
-  created_by: string | null;
-  input_tokens: string | null;
-  output_tokens: string | null;
-  total_tokens: string | null;
-  reasoning_tokens: string | null;
-  cache_creation_tokens: string | null;
-  cache_read_tokens: string | null;
-  context_limit: string | null;
-  total_cost_micros: string | null;
-  runtime_ms: string | null;
-  compressed: boolean;
-  deleted: boolean;
-  created_at: Date;
-}
+import type { MessageRole, MessageVisibility, MessageRow } from '../models.js';
 
 /** A message to insert (content is already version-1 parts; cost already computed). */
 export interface NewMessage {

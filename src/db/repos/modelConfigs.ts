@@ -1,24 +1,5 @@
 import type { IDatabase, IMain } from 'pg-promise';
-
-/** A row of `chat_model_configs`; prices are exact decimal strings (USD per 1M tokens) or null. */
-export interface ModelConfigRow {
-  id: string;
-  provider: string;
-  model: string;
-  display_name: string;
-  enabled: boolean;
-  is_default: boolean;
-  deleted: boolean;
-  deleted_at: Date | null;
-  context_limit: string;
-  compression_threshold: number;
-  input_price: string | null;
-  output_price: string | null;
-  cache_read_price: string | null;
-  cache_write_price: string | null;
-  created_at: Date;
-  updated_at: Date;
-}
+import type { ModelConfigRow } from '../models.js';
 
 /** The database clock as a raw pg-promise value (updated_at follows the server, not this process). */
 const NOW = { rawType: true, toPostgres: () => 'now()' };

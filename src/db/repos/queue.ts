@@ -1,5 +1,5 @@
 import type { IDatabase, IMain } from 'pg-promise';
-import type { QueuedMessageRow } from './chats.js';
+import type { QueuedMessageRow } from '../models.js';
 
 /** SQL for chat_queued_messages. Callers hold the chat row lock (lock the chat row first), which serialises queue changes. */
 export class QueueRepository {

@@ -1,14 +1,5 @@
 import type { IDatabase, IMain } from 'pg-promise';
-
-/** A row of `users`. */
-export interface UserRow {
-  id: string;
-  username: string;
-  name: string;
-  avatar_url: string | null;
-  is_admin: boolean;
-  created_at: Date;
-}
+import type { UserRow } from '../models.js';
 
 /** SQL for the users table. */
 export class UsersRepository {

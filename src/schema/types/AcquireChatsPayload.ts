@@ -1,4 +1,4 @@
-import type { ChatRow } from '../../db/repos/chats.js';
+import type { ChatRow } from '../../db/models.js';
 import { acquireChats } from '../../resolvers/runs.js';
 import { builder } from '../builder.js';
 import { mutationErrors } from '../mutations.js';

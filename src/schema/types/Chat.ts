@@ -1,4 +1,4 @@
-import type { ChatRow } from '../../db/repos/chats.js';
+import type { ChatRow } from '../../db/models.js';
 import * as chats from '../../resolvers/chats.js';
 import { user } from '../../resolvers/users.js';
 import { builder } from '../builder.js';

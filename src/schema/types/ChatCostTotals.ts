@@ -1,4 +1,4 @@
-import type { CostTotalsRow } from '../../db/repos/chats.js';
+import type { CostTotalsRow } from '../../db/models.js';
 import { cost } from '../../resolvers/chats.js';
 import { builder } from '../builder.js';
 import { Chat } from './Chat.js';

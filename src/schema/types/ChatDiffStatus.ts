@@ -1,4 +1,4 @@
-import type { DiffStatusRow } from '../../db/repos/chats.js';
+import type { DiffStatusRow } from '../../db/models.js';
 import { diffStatus } from '../../resolvers/chats.js';
 import { builder } from '../builder.js';
 import { Chat } from './Chat.js';

@@ -1,4 +1,4 @@
-import type { ChatRow, DiffStatusRow } from '../../db/repos/chats.js';
+import type { ChatRow, DiffStatusRow } from '../../db/models.js';
 import { upsertChatDiffStatus } from '../../resolvers/diff.js';
 import { builder } from '../builder.js';
 import { decodeId } from '../globalIds.js';

@@ -1,4 +1,4 @@
-import type { ChatRow } from '../../db/repos/chats.js';
+import type { ChatRow } from '../../db/models.js';
 import { archiveChat, unarchiveChat } from '../../resolvers/lifecycle.js';
 import { ChatArchivedError } from '../../resolvers/errors.js';
 import { builder } from '../builder.js';

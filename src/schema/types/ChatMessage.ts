@@ -1,4 +1,4 @@
-import type { MessageRow } from '../../db/repos/messages.js';
+import type { MessageRow } from '../../db/models.js';
 import * as messages from '../../resolvers/messages.js';
 import { modelConfig } from '../../resolvers/models.js';
 import { user } from '../../resolvers/users.js';

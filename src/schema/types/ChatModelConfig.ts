@@ -1,4 +1,4 @@
-import type { ModelConfigRow } from '../../db/repos/modelConfigs.js';
+import type { ModelConfigRow } from '../../db/models.js';
 import { modelConfig, modelConfigs } from '../../resolvers/models.js';
 import { builder } from '../builder.js';
 import { Chat } from './Chat.js';

@@ -1,4 +1,4 @@
-import type { ModelConfigRow } from '../../db/repos/modelConfigs.js';
+import type { ModelConfigRow } from '../../db/models.js';
 import * as models from '../../resolvers/models.js';
 import { builder, type SchemaTypes } from '../builder.js';
 import { decodeId } from '../globalIds.js';

@@ -1,4 +1,4 @@
-import type { QueuedMessageRow } from '../../db/repos/chats.js';
+import type { QueuedMessageRow } from '../../db/models.js';
 import { queuedMessages } from '../../resolvers/chats.js';
 import { parts } from '../../resolvers/messages.js';
 import { modelConfig } from '../../resolvers/models.js';

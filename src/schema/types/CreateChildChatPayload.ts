@@ -1,7 +1,6 @@
 import { InvalidModelConfigError } from '../../resolvers/errors.js';
 import { createChildChat } from '../../resolvers/subAgents.js';
-import type { ChatRow } from '../../db/repos/chats.js';
-import type { MessageRow } from '../../db/repos/messages.js';
+import type { ChatRow, MessageRow } from '../../db/models.js';
 import { builder } from '../builder.js';
 import { decodeId } from '../globalIds.js';
 import { mutationErrors } from '../mutations.js';

@@ -1,4 +1,4 @@
-import type { ModelConfigRow } from '../../db/repos/modelConfigs.js';
+import type { ModelConfigRow } from '../../db/models.js';
 import { builder } from '../builder.js';
 
 /** USD per 1M tokens as exact decimal strings; null = unpriced, "0" = free. */

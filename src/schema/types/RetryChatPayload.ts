@@ -1,5 +1,4 @@
-import type { ChatRow } from '../../db/repos/chats.js';
-import type { MessageRow } from '../../db/repos/messages.js';
+import type { ChatRow, MessageRow } from '../../db/models.js';
 import * as lifecycle from '../../resolvers/lifecycle.js';
 import { builder } from '../builder.js';
 import { decodeId } from '../globalIds.js';

@@ -1,4 +1,4 @@
-import type { UserRow } from '../../db/repos/users.js';
+import type { UserRow } from '../../db/models.js';
 import { viewer } from '../../resolvers/users.js';
 import { builder } from '../builder.js';
 

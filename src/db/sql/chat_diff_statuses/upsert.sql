@@ -1,4 +1,4 @@
--- Rule 18: writes every PR field of a chat's diff status (insert or full replace), so no stale field survives a refresh.
+-- Diff status rule: writes every PR field of a chat's diff status (insert or full replace), so no stale field survives a refresh.
 INSERT INTO chat_diff_statuses AS d (
   chat_id, url, pull_request_state, pull_request_title, pull_request_draft, changes_requested,
   additions, deletions, changed_files, author_login, author_avatar_url, base_branch, head_branch,

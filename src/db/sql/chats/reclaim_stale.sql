@@ -1,4 +1,4 @@
--- Rule 19: running chats whose heartbeat is older than ${staleSeconds} go back to pending (claim dropped); SKIP LOCKED never waits on a live writer.
+-- Stale runs rule: running chats whose heartbeat is older than ${staleSeconds} go back to pending (claim dropped); SKIP LOCKED never waits on a live writer.
 WITH stale AS (
   SELECT c.id, c.worker_id FROM chats c
   WHERE c.status = 'running' AND (c.heartbeat_at IS NULL OR c.heartbeat_at < now() - make_interval(secs => ${staleSeconds}))

@@ -1,4 +1,4 @@
--- Rule 10 in one statement: archive or unarchive a chat and every sub-agent below it, at any
+-- The archive rule in one statement: archive or unarchive a chat and every sub-agent below it, at any
 -- depth (parent chain walked down; UNION drops revisits, so a corrupt cycle ends). Archived
 -- members that were pending or running become waiting and lose their worker claim.
 WITH RECURSIVE family(id) AS (
