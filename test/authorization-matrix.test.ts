@@ -212,16 +212,18 @@ describe('authorization matrix (every root field × every principal)', () => {
   async function runSubscription(token: string | null, doc: { query: string; variables?: Record<string, unknown> }): Promise<Outcome | string> {
     const client = server.ws(token ? { authToken: token } : {});
     const before = server.app.liveSubscriptions;
-    return new Promise((resolve) => {
+    const outcome = await new Promise<Outcome | string>((resolve) => {
       let settled = false;
       const done = (outcome: Outcome | string) => {
         if (settled) return;
         settled = true;
         clearInterval(poll);
+        clearTimeout(limit);
         unsubscribe();
-        void client.dispose();
         resolve(outcome);
       };
+      // A cell that neither fails nor registers says so instead of hanging the whole matrix.
+      const limit = setTimeout(() => done('no answer within 10 s'), 10_000);
       const byCode = (errors: readonly unknown[]) => {
         const code = (errors[0] as { extensions?: { code?: string } }).extensions?.code;
         return code === 'FORBIDDEN' ? 'forbidden' : code === 'NOT_FOUND' ? 'notFound' : code === 'UNAUTHENTICATED' ? 'unauthenticated' : `unexpected ${code}`;
@@ -243,14 +245,23 @@ describe('authorization matrix (every root field × every principal)', () => {
         if (server.app.liveSubscriptions > before && ++seen > 30) done('ok');
       }, 10);
     });
+    // The next cell's baseline must not include this one: wait until the server has let it go.
+    await client.dispose();
+    for (let i = 0; i < 200 && server.app.liveSubscriptions > before; i++) await new Promise((r) => setTimeout(r, 10));
+    return outcome;
   }
 
   it('every cell has its written-down outcome', async () => {
     const failures: string[] = [];
     let cells = 0;
     for (const [field, row] of Object.entries(ROWS)) {
-      // The principals of one row run concurrently: each cell has its own target rows.
-      await Promise.all(PRINCIPALS.map(async (principal) => {
+      // The principals of a query or mutation row run concurrently (each cell has its own target
+      // rows); a subscription row's run one after another, since a cell reads the server's count
+      // of live subscriptions and a neighbour's would blur it.
+      const each = row.kind === 'subscription'
+        ? async (f: (p: Principal) => Promise<void>) => { for (const p of PRINCIPALS) await f(p); }
+        : async (f: (p: Principal) => Promise<void>) => { await Promise.all(PRINCIPALS.map(f)); };
+      await each(async (principal) => {
         const index = { anonymous: 0, owner: 1, other: 2, admin: 3, worker: 4, wrongScope: 5, adminOnly: 6 }[principal as string];
         const expected: Outcome = index === undefined ? 'unauthenticated' : row.expect[index]!;
         const tgt = await target(field);
@@ -268,7 +279,7 @@ describe('authorization matrix (every root field × every principal)', () => {
         }
         cells++;
         if (actual !== expected) failures.push(`${field} × ${principal}: expected ${expected}, got ${actual}`);
-      }));
+      });
     }
     console.log(`authorization matrix: ${Object.keys(ROWS).length} root fields × ${PRINCIPALS.length} principals = ${cells} cells, ${failures.length} violations`);
     expect(failures).toEqual([]);
