@@ -128,7 +128,9 @@ beforeAll(async () => {
   proxy = await startTcpProxy(cluster.port);
   dbA = createDb(viaProxy('gateway-a'), 6);
   [gatewayA, gatewayB] = await Promise.all([
-    startTestServer(dbA, {}, { eventStream: { logger: quietLogger } }),
+    // No token cache on A: its outage answers are those a token it has not just seen gets (a token
+    // authenticated within AUTH_CACHE_MS is still accepted while the database is away).
+    startTestServer(dbA, { AUTH_CACHE_MS: '0' }, { eventStream: { logger: quietLogger } }),
     startGatewayProcess(viaProxy('gateway-b')),
   ]);
   // Gateway A: two identical subscriptions (one shared execution) and a different one, live
