@@ -74,7 +74,7 @@ const DASHBOARD = `query($after: String) { chats(first: 50, after: $after) { pag
 const ACQUIRE = `mutation { acquireChats(input: { workerId: "load-worker", limit: 10 }) { __typename ... on AcquireChatsPayload { chats { id } } } }`;
 const APPEND = `mutation($input: AppendChatMessagesInput!) { appendChatMessages(input: $input) { __typename } }`;
 const FINISH = `mutation($input: FinishChatRunInput!) { finishChatRun(input: $input) { __typename } }`;
-const EVENTS = `subscription($id: ID!) { chatEvents(chatId: $id) { cursor kind message { databaseId parts { ... on ChatTextPart { text } } } } }`;
+const EVENTS = `subscription($id: ID!, $after: String) { chatEvents(chatId: $id, after: $after) { cursor kind message { databaseId parts { ... on ChatTextPart { text } } } } }`;
 
 /** Runs the load against a Postgres where databases can be created (`adminUrl`). */
 export async function runLoad(adminUrl: string): Promise<LoadResult> {
@@ -112,15 +112,17 @@ export async function runLoad(adminUrl: string): Promise<LoadResult> {
     const subs: Sub[] = [];
     const sentAt = new Map<string, number>();
     const sockets = Math.ceil(SUBSCRIBERS / PER_SOCKET);
-    for (let s = 0; s < sockets; s++) {
-      const user = users[s % users.length]!;
+    let reconnects = 0;
+    // One socket's subscriptions; after a close (e.g. 4008, slow consumer) the socket is opened
+    // again and each subscription resumes from its last cursor, as docs/subscriptions.md tells
+    // clients to, so a close costs latency, never an event.
+    const openSocket = (user: (typeof users)[number], mine: Sub[]) => {
       const client = createClient({ url: url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { authToken: user.token }, lazy: false, retryAttempts: 0 });
       clients.push(client);
-      for (let i = 0; i < PER_SOCKET && subs.length < SUBSCRIBERS; i++) {
-        const sub: Sub = { chat: user.chats[i % user.chats.length]!, cursors: [], messages: [] };
-        subs.push(sub);
+      let reopened = false;
+      for (const sub of mine) {
         client.subscribe<{ chatEvents: { cursor: string; kind: string; message: { databaseId: string; parts: Array<{ text?: string }> } | null } }>(
-          { query: EVENTS, variables: { id: sub.chat } },
+          { query: EVENTS, variables: { id: sub.chat, after: sub.cursors.at(-1) ?? null } },
           {
             next: ({ data }) => {
               if (!data) return;
@@ -131,11 +133,29 @@ export async function runLoad(adminUrl: string): Promise<LoadResult> {
                 if (sent !== undefined) stats.latency.event.push(performance.now() - sent);
               }
             },
-            error: (err) => log(`subscription error: ${JSON.stringify(err).slice(0, 200)}`),
+            error: (err) => {
+              const code = (err as { code?: number }).code;
+              log(`subscription error: ${code ?? JSON.stringify(err).slice(0, 200)}`);
+              if (reopened || typeof code !== 'number' || reconnects >= 50) return;
+              reopened = true;
+              reconnects++;
+              void client.dispose();
+              openSocket(user, mine);
+            },
             complete: () => undefined,
           },
         );
       }
+    };
+    for (let s = 0; s < sockets; s++) {
+      const user = users[s % users.length]!;
+      const mine: Sub[] = [];
+      for (let i = 0; i < PER_SOCKET && subs.length < SUBSCRIBERS; i++) {
+        const sub: Sub = { chat: user.chats[i % user.chats.length]!, cursors: [], messages: [] };
+        subs.push(sub);
+        mine.push(sub);
+      }
+      openSocket(user, mine);
     }
     const deadline = Date.now() + 30_000;
     while (app.liveSubscriptions < SUBSCRIBERS && Date.now() < deadline) await sleep(50);
