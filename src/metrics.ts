@@ -52,6 +52,24 @@ const messageParts = new Counter({
   registers: [registry],
 });
 
+const nextFrames = new Counter({
+  name: 'chatgraph_ws_next_frames_total',
+  help: 'graphql-ws `next` frames sent (one per event per WebSocket subscription)',
+  registers: [registry],
+});
+
+const nextFrameBytes = new Counter({
+  name: 'chatgraph_ws_next_frame_payload_bytes_total',
+  help: 'Payload characters of the graphql-ws `next` frames sent',
+  registers: [registry],
+});
+
+const payloadSerializations = new Counter({
+  name: 'chatgraph_ws_payload_serializations_total',
+  help: 'Event results serialised for graphql-ws (once per result, shared by the identical subscriptions that receive it)',
+  registers: [registry],
+});
+
 /** What one started app contributes to the gauges (read at scrape time). */
 export interface MetricsSource {
   webSocketConnections(): number;
@@ -172,6 +190,17 @@ export function recordEventsDelivered(events: ReadonlyArray<{ occurred_at: Date 
 /** Hook for the message-part relay: `batches` part batches were relayed to subscribers. */
 export function recordMessagePartsRelayed(batches = 1): void {
   messageParts.inc(batches);
+}
+
+/** Hook for the WebSocket frames: a `next` frame with a payload of `chars` characters was sent. */
+export function recordNextFrame(chars: number): void {
+  nextFrames.inc();
+  nextFrameBytes.inc(chars);
+}
+
+/** Hook for the WebSocket frames: one event result was serialised. */
+export function recordPayloadSerialized(): void {
+  payloadSerializations.inc();
 }
 
 /** Serves the registry at /metrics (Prometheus text format). */

@@ -2,7 +2,6 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getOperationAST, GraphQLError, Kind, print, valueFromASTUntyped, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
-import type { Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { AuthError } from './auth/viewer.js';
 import { ViewerCache } from './auth/viewerCache.js';
@@ -25,6 +24,7 @@ import { registerMetricsSource } from './metrics.js';
 import { TrustedDocuments } from './trustedDocuments.js';
 import type { GraphiqlDefaults } from './graphiql.js';
 import { tryDecodeId } from './schema/globalIds.js';
+import { closeSlow, coalesceWrites, guardSlowConsumer, SharedFrames } from './webSocketFrames.js';
 import { createChatgraphYoga, tokenFromConnectionParams, type ChatgraphYoga } from './yoga.js';
 
 /** A running (or startable) chatgraph HTTP + WebSocket server. */
@@ -63,30 +63,6 @@ interface Executable {
 }
 
 /**
- * Batches a socket's frames written in one macrotask into one write. An event fanned out to
- * the 50 subscriptions of one socket would otherwise cost 50 syscalls; the fan-out bench showed
- * socket writes dominating server CPU at 5,000 subscribers. Corking delays a frame by at most
- * the rest of the current macrotask.
- */
-function coalesceWrites(socket: WebSocket): void {
-  const raw = (socket as unknown as { _socket?: Socket })._socket;
-  if (!raw) return;
-  const send = socket.send.bind(socket);
-  let corked = false;
-  socket.send = ((...args: Parameters<WebSocket['send']>) => {
-    if (!corked && !raw.destroyed) {
-      corked = true;
-      raw.cork();
-      setImmediate(() => {
-        corked = false;
-        raw.uncork();
-      });
-    }
-    return send(...args);
-  }) as WebSocket['send'];
-}
-
-/**
  * Whether a subscription resumes from a cursor (`after` given on its root field). Such a
  * subscription replays from its own position and must never join a running shared execution:
  * two clients resuming from the same cursor at different times would otherwise share one
@@ -104,47 +80,6 @@ function resumesFromCursor(args: ExecutionArgs): boolean {
     }
   }
   return false;
-}
-
-/** Closes a socket as a slow consumer (documented close code; the client resumes from its cursors). */
-function closeSlow(socket: WebSocket, why: string): void {
-  if (socket.readyState !== socket.OPEN) return;
-  socket.close(CLOSE_CODES.SLOW_CONSUMER, `Slow consumer: ${why}; reconnect and resubscribe with your last cursors`);
-}
-
-/**
- * Bounds what one socket may hold unsent. Past `maxBytes` buffered, or with unsent bytes and no
- * drain for `stallMs`, the socket is closed with the slow-consumer code: a client that stops
- * reading cannot grow the server's memory, and (through shared executions) cannot hold up the
- * clients that do read. graphql-ws already waits for each frame's write before pulling the
- * operation's next event, so what piles up is at most about one frame per operation plus the
- * kernel's buffers; the hub below keeps its own bound and catches up from the log.
- */
-function guardSlowConsumer(socket: WebSocket, maxBytes: number, stallMs: number): void {
-  const raw = (socket as unknown as { _socket?: Socket })._socket;
-  let drained = false;
-  let timer: NodeJS.Timeout | undefined;
-  raw?.on('drain', () => (drained = true));
-  const watch = () => {
-    timer = setTimeout(() => {
-      timer = undefined;
-      if (socket.bufferedAmount === 0) return;
-      if (!drained) return closeSlow(socket, `nothing drained for ${stallMs} ms`);
-      drained = false;
-      watch();
-    }, stallMs);
-    timer.unref();
-  };
-  socket.once('close', () => clearTimeout(timer));
-  const send = socket.send.bind(socket);
-  socket.send = ((...args: Parameters<WebSocket['send']>) => {
-    send(...args);
-    if (socket.bufferedAmount > maxBytes) closeSlow(socket, `more than ${maxBytes} bytes unsent`);
-    else if (socket.bufferedAmount > 0 && !timer) {
-      drained = false;
-      watch();
-    }
-  }) as WebSocket['send'];
 }
 
 /**
@@ -216,10 +151,13 @@ export function buildApp(options: AppOptions): App {
     { failed: (err) => ({ errors: [err instanceof GraphQLError ? err : new GraphQLError('Subscription failed', { extensions: { code: ERROR_CODES.UNAVAILABLE } })] }) },
     { stallMs: options.config.wsStallMs },
   );
-  // Registered before graphql-ws's own handler, so every frame it sends goes through these.
+  const frames = new SharedFrames();
+  // Registered before graphql-ws's own handler, so every frame it sends goes through these
+  // (the last installed runs first: the payload is spliced in before the buffer is measured).
   wss.on('connection', (socket) => {
     if (options.config.wsCork) coalesceWrites(socket);
     guardSlowConsumer(socket, options.config.wsMaxBufferedBytes, options.config.wsStallMs);
+    frames.install(socket);
   });
   // The WebSocket transport runs the same envelop plugins as HTTP (yoga.getEnveloped).
   const wsServer = useServer(
@@ -236,6 +174,8 @@ export function buildApp(options: AppOptions): App {
           ? root.subscribe(args)
           : shared.subscribe(key, async () => root.subscribe(args), () => closeSlow(root.socket, `fell ${options.config.wsStallMs} ms behind its shared stream`));
       },
+      // Each event result is serialised once for all the subscriptions it goes to (src/webSocketFrames.ts).
+      onNext: (ctx, id, _payload, _args, result) => frames.next(ctx.extra.socket, id, result as ExecutionResult),
       onConnect: async (ctx) => {
         let userId: string;
         try {
