@@ -159,6 +159,25 @@ describe('queue triggers', () => {
     expect(kinds(await eventsOf(() => db.none('DELETE FROM chat_queued_messages WHERE chat_id = $1', [chat])))).toEqual(['queue']);
     expect(await eventsOf(() => db.none('DELETE FROM chat_queued_messages WHERE chat_id = $1', [chat]))).toEqual([]);
   });
+  it('each queue event records the ids it added, removed and updated, and the length after it (small queue events)', async () => {
+    const chat = await insertChat(db, owner, modelA);
+    const other = await insertChat(db, owner, modelA);
+    const queued = (chatId: string) => db.map('SELECT id::text FROM chat_queued_messages WHERE chat_id = $1 ORDER BY id', [chatId], (r: { id: string }) => r.id);
+    const [added] = await eventsOf(() => db.none("INSERT INTO chat_queued_messages (chat_id, content) SELECT $1, '[]' FROM generate_series(1, 3)", [chat]));
+    const ids = await queued(chat);
+    expect(added!.data).toEqual({ added: ids, length: 3 });
+
+    const [edited] = await eventsOf(() => db.none(`UPDATE chat_queued_messages SET content = '["y"]' WHERE id = $1`, [ids[1]]));
+    expect(edited!.data).toEqual({ updated: [ids[1]], length: 3 });
+
+    // Moving a row to another chat: removed from one queue, added to the other.
+    const moved = await eventsOf(() => db.none('UPDATE chat_queued_messages SET chat_id = $2 WHERE id = $1', [ids[0], other]));
+    expect(moved.find((e) => e.chat_id === chat)!.data).toEqual({ removed: [ids[0]], length: 2 });
+    expect(moved.find((e) => e.chat_id === other)!.data).toEqual({ added: [ids[0]], length: 1 });
+
+    const [cleared] = await eventsOf(() => db.none('DELETE FROM chat_queued_messages WHERE chat_id = $1', [chat]));
+    expect(cleared!.data).toEqual({ removed: ids.slice(1), length: 0 });
+  });
 });
 
 describe('diff status triggers', () => {

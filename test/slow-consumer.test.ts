@@ -47,13 +47,15 @@ async function rawSubscriber(variables: Record<string, unknown>) {
 describe('slow consumers', () => {
   it('a socket that stops reading while 1,000 events flow is closed with 4008; the reading client gets every event; memory stays bounded', async () => {
     const chatId = await insertChat(t.db, alice.user.id);
-    await t.db.none("INSERT INTO chat_queued_messages (chat_id, content) VALUES ($1, $2::jsonb)", [chatId, JSON.stringify([{ type: 'text', text: PAYLOAD }])]);
     const variables = { id: encodeGlobalID('Chat', chatId) };
 
-    const reader = collect<{ chatEvents: { kind: string } }>(server.ws({ authToken: alice.token }), EVENTS, variables);
+    const reader = collect<{ chatEvents: { kind: string; version: string } }>(server.ws({ authToken: alice.token }), EVENTS, variables);
     const slow = await rawSubscriber(variables);
     await expect.poll(() => server.app.liveSubscriptions, { timeout: 10_000 }).toBe(2);
     expect(server.app.eventStream.subscriberCount).toBe(1); // identical operations: one shared execution
+    // Queued after both subscribed, so both get it: counting starts from a known first event.
+    await t.db.none("INSERT INTO chat_queued_messages (chat_id, content) VALUES ($1, $2::jsonb)", [chatId, JSON.stringify([{ type: 'text', text: PAYLOAD }])]);
+    await expect.poll(() => reader.data.length, { timeout: 10_000 }).toBe(1);
     slow.stopReading();
 
     const baseline = process.memoryUsage().rss;
@@ -63,11 +65,14 @@ describe('slow consumers', () => {
       for (let i = 0; i < EVENT_COUNT; i++) {
         await t.db.none('UPDATE chat_queued_messages SET content = $2::jsonb WHERE chat_id = $1', [chatId, JSON.stringify([{ type: 'text', text: `${PAYLOAD}${i}` }])]);
       }
-      await expect.poll(() => reader.data.length, { timeout: 30_000 }).toBe(EVENT_COUNT);
+      await expect.poll(() => reader.data.length, { timeout: 30_000 }).toBe(EVENT_COUNT + 1);
     } finally {
       clearInterval(sampler);
     }
     expect(reader.data.every((d) => d.chatEvents.kind === 'QUEUE_UPDATE')).toBe(true);
+    // Exactly once, in order: one version per event, strictly increasing.
+    const versions = reader.data.map((d) => BigInt(d.chatEvents.version));
+    for (let i = 1; i < versions.length; i++) expect(versions[i]! > versions[i - 1]!).toBe(true);
     expect(reader.error).toBeUndefined();
     expect(reader.completed).toBe(false);
     // 1,000 events of ~20 KB (20 MB in all, twice over for two sockets) went through; the

@@ -16,7 +16,37 @@ export interface EventData {
   message: MessageRow | null;
   /** The chat's whole queue (queue events only). */
   queued: QueuedMessageRow[] | null;
+  /** What the event changed in the queue (queue events only): small by design, see QueueChange. */
+  queueChange: QueueChange | null;
   modelConfig: ModelConfigRow | null;
+}
+
+/**
+ * What one queue event changed, from the ids its trigger recorded (migration 0009). `added` and
+ * `updated` are the rows still queued when the batch was loaded (a message promoted since is in
+ * `removedIds` of a later event); `length` is the queue's length right after the change. Events
+ * written before that migration carry no ids: their lists are empty and `length` is the length
+ * at load time.
+ */
+export interface QueueChange {
+  added: QueuedMessageRow[];
+  updated: QueuedMessageRow[];
+  removedIds: string[];
+  length: number;
+}
+
+const ids = (value: unknown): string[] => (Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : []);
+
+/** A queue event's change, picking its rows out of the chat's loaded queue. */
+function queueChange(data: Record<string, unknown>, queue: QueuedMessageRow[]): QueueChange {
+  const byId = new Map(queue.map((q) => [q.id, q]));
+  const rows = (list: string[]) => list.map((id) => byId.get(id)).filter((q): q is QueuedMessageRow => q !== undefined);
+  return {
+    added: rows(ids(data.added)),
+    updated: rows(ids(data.updated)),
+    removedIds: ids(data.removed),
+    length: typeof data.length === 'number' ? data.length : queue.length,
+  };
 }
 
 /** The process's hub, carrying EventData (`ctx.eventHub`). */
@@ -44,12 +74,16 @@ export function eventDataLoader(db: Queryable): EventLoader<EventData> {
     const configById = new Map(configs.map((c) => [c.id, c]));
     const queues = new Map<string, QueuedMessageRow[]>(queueChatIds.map((id) => [id, []]));
     for (const row of queued) queues.get(row.chat_id)?.push(row);
-    return events.map((e) => ({
-      chat: e.chat_id ? chatById.get(e.chat_id) ?? null : null,
-      message: e.message_id ? messageById.get(e.message_id) ?? null : null,
-      queued: e.kind === 'queue' && e.chat_id ? queues.get(e.chat_id) ?? [] : null,
-      modelConfig: CONFIG_EVENT_KINDS.has(e.kind) && e.model_config_id ? configById.get(e.model_config_id) ?? null : null,
-    }));
+    return events.map((e) => {
+      const queue = e.kind === 'queue' && e.chat_id ? queues.get(e.chat_id) ?? [] : null;
+      return {
+        chat: e.chat_id ? chatById.get(e.chat_id) ?? null : null,
+        message: e.message_id ? messageById.get(e.message_id) ?? null : null,
+        queued: queue,
+        queueChange: queue ? queueChange(e.data, queue) : null,
+        modelConfig: CONFIG_EVENT_KINDS.has(e.kind) && e.model_config_id ? configById.get(e.model_config_id) ?? null : null,
+      };
+    });
   };
 }
 

@@ -348,7 +348,7 @@ class ChatStreamIterator implements AsyncIterableIterator<StreamItem<ChatStreamK
       occurredAt: new Date(),
       // Parts change nothing stored: the version is that of the chat as last seen.
       version: this.chat.version,
-      data: { chat: this.chat, message: null, queued: null, modelConfig: null },
+      data: { chat: this.chat, message: null, queued: null, queueChange: null, modelConfig: null },
       preview: item.kind === 'parts' ? { attempt: item.attempt, seq: item.seq, parts: item.parts } : { attempt: item.attempt, seq: null, parts: [] },
     };
   }

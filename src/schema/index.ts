@@ -9,6 +9,7 @@ import './types/ChatDiffStatus.js';
 import './types/ChatMessage.js';
 import './types/ChatModelConfig.js';
 import './types/ChatQueuedMessage.js';
+import './types/ChatQueueChange.js';
 import './types/ChatArchivedError.js';
 import './types/ForbiddenError.js';
 import './types/InvalidModelConfigError.js';

@@ -5,6 +5,7 @@ import { decodeId } from '../globalIds.js';
 import { Chat } from './Chat.js';
 import { ChatMessage } from './ChatMessage.js';
 import { ChatMessagePartDelta } from './ChatMessagePartDelta.js';
+import { ChatQueueChange } from './ChatQueueChange.js';
 import { ChatQueuedMessage } from './ChatQueuedMessage.js';
 
 /** What happened inside one chat. */
@@ -13,7 +14,7 @@ export const ChatStreamEventKind = builder.enumType('ChatStreamEventKind', {
     MESSAGE: { description: 'A message was added (`message`).' },
     MESSAGE_DELETED: { description: 'A message was edited away (`message`); the replacement follows as MESSAGE.' },
     STATUS: {},
-    QUEUE_UPDATE: { description: 'The queue changed (`queuedMessages` is the whole queue, oldest first).' },
+    QUEUE_UPDATE: { description: 'The queue changed: `queueChange` says how (small); `queuedMessages` is the whole queue, oldest first.' },
     DIFF_STATUS: {},
     MODEL_CONFIG: { description: "The chat's per-turn model changed." },
     TITLE: {},
@@ -44,7 +45,18 @@ export const ChatStreamEvent = builder.objectRef<StreamEvent<ChatStreamKind>>('C
     seq: t.int({ nullable: true, description: 'MESSAGE_PART: 0, 1, 2… within the attempt, each delivered once, in order.', resolve: (e) => e.preview?.seq ?? null }),
     parts: t.field({ type: [ChatMessagePartDelta], nullable: true, description: 'MESSAGE_PART: the deltas, in order.', resolve: (e) => (e.kind === 'MESSAGE_PART' ? e.preview!.parts : null) }),
     message: t.field({ type: ChatMessage, nullable: true, description: 'MESSAGE and MESSAGE_DELETED only.', resolve: (e) => e.data.message }),
-    queuedMessages: t.field({ type: [ChatQueuedMessage], nullable: true, description: 'QUEUE_UPDATE only.', resolve: (e) => e.data.queued }),
+    queueChange: t.field({
+      type: ChatQueueChange,
+      nullable: true,
+      description: 'QUEUE_UPDATE only: what changed (added, updated and removed queued messages, the new length). Prefer it to `queuedMessages`: it stays small however long the queue.',
+      resolve: (e) => e.data.queueChange,
+    }),
+    queuedMessages: t.field({
+      type: [ChatQueuedMessage],
+      nullable: true,
+      description: 'QUEUE_UPDATE only: the whole queue, oldest first (large when queued messages are; `queueChange` is the small form).',
+      resolve: (e) => e.data.queued,
+    }),
     occurredAt: t.expose('occurredAt', { type: 'DateTime', description: 'When the change was written.' }),
     version: t.field({
       type: 'BigInt',
