@@ -102,8 +102,11 @@ export function closeSlow(socket: WebSocket, why: string): void {
   socket.close(CLOSE_CODES.SLOW_CONSUMER, `Slow consumer: ${why}; reconnect and resubscribe with your last cursors`);
 }
 
+/** How long a socket may stay over its buffered-bytes bound before it is closed (at most WS_STALL_MS). */
+const OVER_BOUND_GRACE_MS = 1000;
+
 /**
- * Bounds what one socket may hold unsent. Past `maxBytes` buffered, or with unsent bytes and no
+ * Bounds what one socket may hold unsent. Past `maxBytes` buffered for a second, or with unsent bytes and no
  * drain for `stallMs`, the socket is closed with the slow-consumer code: a client that stops
  * reading cannot grow the server's memory, and (through shared executions) cannot hold up the
  * clients that do read. graphql-ws already waits for each frame's write before pulling the
@@ -125,12 +128,28 @@ export function guardSlowConsumer(socket: WebSocket, maxBytes: number, stallMs: 
     }, stallMs);
     timer.unref();
   };
-  socket.once('close', () => clearTimeout(timer));
+  // Over the byte bound, the socket gets a short grace to drain before it is closed: one event
+  // fanned out to many operations of a socket is written in one macrotask (corked), so a client
+  // that reads at once can be over the bound for an instant (50 operations × a 1 MB event).
+  // Meanwhile graphql-ws holds at most one frame per operation (it awaits each write), so the
+  // grace bounds memory too.
+  const graceMs = Math.min(stallMs, OVER_BOUND_GRACE_MS);
+  let overBound: NodeJS.Timeout | undefined;
+  socket.once('close', () => {
+    clearTimeout(timer);
+    clearTimeout(overBound);
+  });
   const send = socket.send.bind(socket);
   socket.send = ((...args: Parameters<WebSocket['send']>) => {
     send(...args);
-    if (socket.bufferedAmount > maxBytes) closeSlow(socket, `more than ${maxBytes} bytes unsent`);
-    else if (socket.bufferedAmount > 0 && !timer) {
+    if (socket.bufferedAmount > maxBytes && !overBound) {
+      overBound = setTimeout(() => {
+        overBound = undefined;
+        if (socket.bufferedAmount > maxBytes) closeSlow(socket, `more than ${maxBytes} bytes unsent for ${graceMs} ms`);
+      }, graceMs);
+      overBound.unref();
+    }
+    if (socket.bufferedAmount > 0 && !timer) {
       drained = false;
       watch();
     }
