@@ -8,7 +8,7 @@ import type { Db } from './db/index.js';
 import type { App } from './server.js';
 import { DEMO_USERS, isEmpty, seedDemo } from './db/seed.js';
 import { logger } from './logger.js';
-import { openDatabase, type Database } from './runtime.js';
+import { openDatabase, type Database } from './db/open.js';
 
 const USAGE = `usage: chatgraph <command>
 
