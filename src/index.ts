@@ -166,7 +166,7 @@ async function start(config: Config, seedRequested: boolean, demo: boolean): Pro
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  if (process.env.npm_command) followParent(() => void shutdown('parent exited'));
+  if (config.launchedByNpm) followParent(() => void shutdown('parent exited'));
 
   let url: string;
   try {

@@ -6,8 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { schema } from '../src/schema/index.js';
 
 /**
- * The layout rules a newcomer relies on to find things (stated in src/db/sql.ts and
- * src/schema/types/Chat.ts), checked on the source itself so they cannot quietly erode.
+ * The layout rules a newcomer relies on to find things (stated in src/db/sql.ts,
+ * src/schema/types/Chat.ts and src/config.ts), checked on the source itself so they cannot
+ * quietly erode.
  */
 const root = new URL('..', import.meta.url).pathname;
 const src = join(root, 'src');
@@ -145,5 +146,12 @@ describe('every field of Chat is findable from src/schema/types/Chat.ts', () => 
     for (const type of new Set(definitions.filter((d) => d.file !== home.get(d.type) && d.type !== 'Chat').map((d) => d.type))) {
       expect({ type, index: fieldIndex(join(typesDir, home.get(type) ?? `${type}.ts`)) }).toEqual({ type, index: attachedElsewhere(type) });
     }
+  });
+});
+
+describe('configuration', () => {
+  it('only src/config.ts reads process.env', () => {
+    const readers = occurrences((node) => (ts.isPropertyAccessExpression(node) && node.getText() === 'process.env' ? node : undefined));
+    expect(readers.filter((r) => !r.startsWith('src/config.ts:'))).toEqual([]);
   });
 });
