@@ -1,7 +1,23 @@
 import { resolve } from 'node:path';
-import { defaultLogLevel, LOG_LEVELS } from './logger.js';
 
-/** Validated process configuration, read once from the environment. */
+/** The pino level names LOG_LEVEL may take. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/**
+ * LOG_LEVEL, or the default (warn under CI, else info). The logger is created when its module
+ * loads, before any Config exists, and takes its level from here; an unknown value falls back
+ * to the default so that loadConfig, not a pino stack, reports it (one line).
+ */
+export function logLevel(env: NodeJS.ProcessEnv = process.env): string {
+  const level = env.LOG_LEVEL;
+  if (level && (LOG_LEVELS as readonly string[]).includes(level)) return level;
+  return env.CI ? 'warn' : 'info';
+}
+
+/**
+ * Validated process configuration, read once from the environment. This module is the only one
+ * in src/ that reads process.env (test/layout.test.ts checks it): a setting is added here.
+ */
 export interface Config {
   /** External Postgres; when absent the embedded Postgres under dataDir is used. */
   databaseUrl: string | undefined;
@@ -9,6 +25,7 @@ export interface Config {
   host: string;
   /** Root for embedded Postgres data and other local state. */
   dataDir: string;
+  /** The level the logger runs at (see logLevel). */
   logLevel: string;
   /** GraphiQL (and with it introspection) served at /graphql. */
   graphiql: boolean;
@@ -50,6 +67,11 @@ export interface Config {
   tracing: 'off' | 'global' | 'console';
   /** Manifest of trusted documents (hash → document); when set, only those operations run. */
   trustedDocuments: string | undefined;
+  /**
+   * npm started this process (it sets npm_command): under `npx chatgraph start` a SIGTERM reaches
+   * only npm's shell, so the server also stops when its parent goes (src/index.ts followParent).
+   */
+  launchedByNpm: boolean;
   /** Largest response body a query or mutation may build (bytes of message content counted). */
   maxResponseBytes: number;
   /** Largest operation cost (list sizes multiply; see src/limits/cost.ts). */
@@ -110,7 +132,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: int(env, 'PORT', 4000, 0, 65535),
     host: env.HOST || '127.0.0.1',
     dataDir: resolve(env.CHATGRAPH_DATA_DIR || '.chatgraph'),
-    logLevel: defaultLogLevel(env),
+    logLevel: logLevel(env),
     graphiql: bool(env, 'GRAPHIQL', !production),
     production,
     dbPoolSize: int(env, 'DB_POOL_SIZE', 10, 1, 200),
@@ -134,6 +156,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     metrics: bool(env, 'METRICS', true),
     tracing: oneOf(env, 'TRACING', ['off', 'global', 'console'] as const, 'off'),
     trustedDocuments: env.TRUSTED_DOCUMENTS ? resolve(env.TRUSTED_DOCUMENTS) : undefined,
+    launchedByNpm: Boolean(env.npm_command),
     maxResponseBytes: int(env, 'MAX_RESPONSE_BYTES', 10_000_000, 10_000, 1_000_000_000),
     maxCost: int(env, 'MAX_COST', 100_000, 100, 100_000_000),
     maxConnectionsPerUser: int(env, 'MAX_CONNECTIONS_PER_USER', 20, 1, 100_000),

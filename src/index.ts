@@ -8,7 +8,7 @@ import type { Db } from './db/index.js';
 import type { App } from './server.js';
 import { DEMO_USERS, isEmpty, seedDemo } from './db/seed.js';
 import { logger } from './logger.js';
-import { openDatabase, type Database } from './runtime.js';
+import { openDatabase, type Database } from './db/open.js';
 
 const USAGE = `usage: chatgraph <command>
 
@@ -166,7 +166,7 @@ async function start(config: Config, seedRequested: boolean, demo: boolean): Pro
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  if (process.env.npm_command) followParent(() => void shutdown('parent exited'));
+  if (config.launchedByNpm) followParent(() => void shutdown('parent exited'));
 
   let url: string;
   try {

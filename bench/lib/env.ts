@@ -1,4 +1,4 @@
-// Imported first by bench/run.ts: chatgraph's logger reads LOG_LEVEL when its module loads, and
+// Imported first by bench/run.ts: chatgraph's logger takes LOG_LEVEL (through src/config.ts) when its module loads, and
 // the bench output should carry only warnings from it (embedded Postgres start-up chatter is debug).
 process.env.LOG_LEVEL ??= 'warn';
 // The benchmarks drive one user (and one worker) far past the per-user abuse limits on purpose:

@@ -3,6 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Db } from './index.js';
+import { sql } from './sql.js';
 
 /**
  * Forward-only migration runner for migrations/NNNN_description.sql.
@@ -16,6 +17,7 @@ import type { Db } from './index.js';
 export const migrationsDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'migrations');
 
 const LOCK_KEY = 0x6367_6d69; // 'cgmi'
+const createTable = sql('schema_migrations/create.sql');
 
 export interface Migration {
   id: number;
@@ -45,9 +47,7 @@ export async function migrate(db: Db, dir = migrationsDir, onApply?: (name: stri
   return db.task('migrate', async (t) => {
     await t.one('SELECT pg_advisory_lock($1)', [LOCK_KEY]);
     try {
-      await t.none(`CREATE TABLE IF NOT EXISTS schema_migrations (
-        id integer PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,
-        applied_at timestamptz NOT NULL DEFAULT now())`);
+      await t.none(createTable);
       const applied = new Map<number, { name: string; checksum: string }>(
         (await t.any<{ id: number; name: string; checksum: string }>('SELECT id, name, checksum FROM schema_migrations')).map((r) => [r.id, r]),
       );

@@ -2,6 +2,14 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pgPromise from 'pg-promise';
 
+/*
+ * Where SQL lives: a statement longer than one line is a file, src/db/sql/<table>/<op>.sql (the
+ * event log's in src/events/sql/), opening with a one-line purpose comment and taking named
+ * `${…}` parameters; its module loads it once, at import, with `sql()` or `queryFile()`. A
+ * one-line statement (or a one-line fragment such as a keyset condition) may stay inline beside
+ * the method that runs it. test/layout.test.ts fails on a multi-line statement written inline.
+ * The .sql files ship beside the compiled code: `npm run build` copies every one into dist/.
+ */
 const sqlRoot = join(dirname(fileURLToPath(import.meta.url)), 'sql');
 
 /** Loads a .sql file once as a minified QueryFile; a syntax or IO problem throws at import time. */

@@ -2,7 +2,7 @@ import type { Context } from '../context.js';
 import type { ChatRow, DiffStatusRow } from '../db/models.js';
 import type { DiffStatusFields } from '../db/repos/diffStatuses.js';
 import { NotFoundError, ValidationError } from './errors.js';
-import { remember } from './lifecycle.js';
+import { remember } from './userMutations.js';
 
 /** A diff status as upsertChatDiffStatus receives it: every PR field, absent optional ones meaning "none". */
 export interface DiffStatusInput {

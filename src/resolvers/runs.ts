@@ -5,8 +5,8 @@ import type { NewMessage } from '../db/repos/messages.js';
 import { encodeEnd, PARTS_CHANNEL } from '../events/messageParts.js';
 import { ContentError, parseContent } from './content.js';
 import { ForbiddenError, InvalidModelConfigError, NotFoundError, ValidationError } from './errors.js';
-import { promoteOldest, remember } from './lifecycle.js';
 import { CostOutOfRangeError, messageCostMicros } from './pricing.js';
+import { promoteOldest, remember } from './userMutations.js';
 
 /** acquireChats takes at most this many chats per call. */
 export const MAX_ACQUIRE = 10;

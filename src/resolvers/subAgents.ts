@@ -2,9 +2,9 @@ import type { Context } from '../context.js';
 import type { ChatRow, MessageRow } from '../db/models.js';
 import { ValidationError } from './errors.js';
 import { contentFromInput, titleFromInput, type ChatInputPart } from './inputs.js';
-import { remember } from './lifecycle.js';
 import { resolveModelConfig } from './models.js';
 import { lockOwnedRun, workerIdFromInput } from './runs.js';
+import { remember } from './userMutations.js';
 
 /**
  * Sub-agents: a worker running a chat spawns child chats under it. A child belongs to the

@@ -5,7 +5,7 @@ import type { ChatRow, MessageRow } from '../db/models.js';
 import type { NewMessage, ToolCallStateRow } from '../db/repos/messages.js';
 import { ContentError, parseContent, type MessagePart } from './content.js';
 import { ValidationError } from './errors.js';
-import { assertLive, lockOwnChat, remember } from './lifecycle.js';
+import { assertLive, lockOwnChat, remember } from './userMutations.js';
 
 /**
  * Tool calls the client must answer. A run that finishes as REQUIRES_ACTION leaves tool calls in

@@ -3,7 +3,9 @@ import { preparedText, sql } from '../sql.js';
 import type { ApiTokenRow, TokenWithUser } from '../models.js';
 
 const queries = {
+  create: sql('api_tokens/create.sql'),
   findWithUser: sql('api_tokens/find_with_user.sql'),
+  touch: sql('api_tokens/touch.sql'),
 };
 // Every request runs this lookup: prepared, it is planned once per connection.
 const findWithUserText = preparedText(queries.findWithUser, ['id']);
@@ -13,11 +15,7 @@ export class ApiTokensRepository {
   constructor(private readonly db: IDatabase<unknown>, private readonly pgp: IMain) {}
 
   create(input: { id: string; userId: string; name: string; secretHash: Buffer; scopes: string[]; expiresAt: Date | null }): Promise<ApiTokenRow> {
-    return this.db.one(
-      `INSERT INTO api_tokens (id, user_id, name, secret_hash, scopes, expires_at)
-       VALUES ($(id), $(userId), $(name), $(secretHash), $(scopes)::text[], $(expiresAt)) RETURNING *`,
-      input,
-    );
+    return this.db.one(queries.create, input);
   }
 
   /** The token and its user, whatever its state (the caller checks expiry and revocation). */
@@ -27,11 +25,7 @@ export class ApiTokensRepository {
 
   /** Records use at most once a minute per token, so hot tokens do not rewrite their row per request. */
   touch(id: string): Promise<null> {
-    return this.db.none(
-      `UPDATE api_tokens SET last_used_at = now()
-       WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`,
-      [id],
-    );
+    return this.db.none(queries.touch, { id });
   }
 
   listForUser(userId: string): Promise<ApiTokenRow[]> {

@@ -33,6 +33,12 @@ export function emptyExtras(id: string): ChatExtrasRow {
 export const costTotalsColumns = sql('chat_messages/cost_totals_columns.sql');
 
 const queries = {
+  lock: sql('chats/lock.sql'),
+  create: sql('chats/create.sql'),
+  update: sql('chats/update.sql'),
+  markRead: sql('chats/mark_read.sql'),
+  byIds: sql('chats/by_ids.sql'),
+  heartbeat: sql('chats/heartbeat.sql'),
   page: sql('chats/page.sql'),
   count: sql('chats/count.sql'),
   extras: sql('chats/extras.sql'),
@@ -104,11 +110,7 @@ export class ChatsRepository {
 
   /** Locks and returns a chat row for the rest of the transaction (lock the chat row first), or null. */
   lock(id: string): Promise<ChatRow | null> {
-    return this.db.oneOrNone(
-      `SELECT c.*, (extract(epoch FROM c.updated_at) * 1000000)::bigint::text AS updated_us
-       FROM chats c WHERE c.id = $1 FOR UPDATE`,
-      [id],
-    );
+    return this.db.oneOrNone(queries.lock, { id });
   }
 
   /** Inserts a chat; a sub-agent names its parent and the family's root. */
@@ -116,12 +118,7 @@ export class ChatsRepository {
     ownerId: string; title: string; workspaceId: string | null; labels: Record<string, unknown>; modelConfigId: string; status: ChatStatus;
     parentChatId?: string | null; rootChatId?: string | null;
   }): Promise<ChatRow> {
-    return this.db.one(
-      `INSERT INTO chats (owner_id, title, workspace_id, labels, last_model_config_id, status, parent_chat_id, root_chat_id)
-       VALUES ($(ownerId), $(title), $(workspaceId), $(labels)::jsonb, $(modelConfigId), $(status), $(parentChatId), $(rootChatId))
-       RETURNING *, (extract(epoch FROM updated_at) * 1000000)::bigint::text AS updated_us`,
-      { parentChatId: null, rootChatId: null, ...input, labels: JSON.stringify(input.labels) },
-    );
+    return this.db.one(queries.create, { parentChatId: null, rootChatId: null, ...input, labels: JSON.stringify(input.labels) });
   }
 
   /**
@@ -176,7 +173,7 @@ export class ChatsRepository {
     set: Partial<{ status: ChatStatus; lastError: string | null; title: string; labels: Record<string, unknown>; pinOrder: number; lastReadMessageId: string; workerId: string | null }>,
   ): Promise<ChatRow> {
     const cols: string[] = ['updated_at = now()'];
-    const v: Record<string, unknown> = { id, ...set };
+    const v: Record<string, unknown> = { ...set };
     if (set.status !== undefined) {
       cols.push('status = $(status)');
       cols.push(set.status === 'error' ? 'last_error = $(lastError)' : 'last_error = NULL');
@@ -189,11 +186,7 @@ export class ChatsRepository {
     }
     if (set.pinOrder !== undefined) cols.push('pin_order = $(pinOrder)');
     if (set.lastReadMessageId !== undefined) cols.push('last_read_message_id = $(lastReadMessageId)');
-    return this.db.one(
-      `UPDATE chats SET ${cols.join(', ')} WHERE id = $(id)
-       RETURNING *, (extract(epoch FROM updated_at) * 1000000)::bigint::text AS updated_us`,
-      v,
-    );
+    return this.db.one(queries.update, { id, assignments: this.pgp.as.format(cols.join(', '), v) });
   }
 
   /**
@@ -215,22 +208,12 @@ export class ChatsRepository {
    * does not reorder the chat list. null = the newest message.
    */
   markRead(id: string, messageId: string | null): Promise<ChatRow> {
-    return this.db.one(
-      `UPDATE chats SET last_read_message_id = GREATEST(last_read_message_id,
-         COALESCE($2::bigint, (SELECT max(m.id) FROM chat_messages m WHERE m.chat_id = $1)))
-       WHERE id = $1
-       RETURNING *, (extract(epoch FROM updated_at) * 1000000)::bigint::text AS updated_us`,
-      [id, messageId],
-    );
+    return this.db.one(queries.markRead, { id, messageId });
   }
 
   /** Rows for `ids` (any order); the caller applies visibility. */
   byIds(ids: readonly string[]): Promise<ChatRow[]> {
-    return this.db.any(
-      `SELECT c.*, (extract(epoch FROM c.updated_at) * 1000000)::bigint::text AS updated_us
-       FROM chats c WHERE c.id = ANY($1::uuid[])`,
-      [ids],
-    );
+    return this.db.any(queries.byIds, { ids });
   }
 
   /**
@@ -298,11 +281,7 @@ export class ChatsRepository {
    * trigger ignores it).
    */
   async heartbeat(workerId: string, ids: readonly string[]): Promise<string[]> {
-    const rows = await this.db.any<{ id: string }>(
-      `UPDATE chats SET heartbeat_at = now()
-       WHERE id = ANY($2::uuid[]) AND status = 'running' AND worker_id = $1 RETURNING id`,
-      [workerId, ids],
-    );
+    const rows = await this.db.any<{ id: string }>(queries.heartbeat, { workerId, ids });
     return rows.map((r) => r.id);
   }
 

@@ -1,5 +1,11 @@
 import type { IDatabase, IMain } from 'pg-promise';
+import { sql } from '../sql.js';
 import type { ModelConfigRow } from '../models.js';
+
+const queries = {
+  list: sql('chat_model_configs/list.sql'),
+  softDelete: sql('chat_model_configs/soft_delete.sql'),
+};
 
 /** The database clock as a raw pg-promise value (updated_at follows the server, not this process). */
 const NOW = { rawType: true, toPostgres: () => 'now()' };
@@ -17,11 +23,7 @@ export class ModelConfigsRepository {
 
   /** Live configs, default first then by display name; disabled ones only when asked. */
   list(includeDisabled: boolean): Promise<ModelConfigRow[]> {
-    return this.db.any(
-      `SELECT * FROM chat_model_configs WHERE NOT deleted AND ($1 OR enabled)
-       ORDER BY is_default DESC, display_name, id`,
-      [includeDisabled],
-    );
+    return this.db.any(queries.list, { includeDisabled });
   }
 
   byId(id: string): Promise<ModelConfigRow | null> {
@@ -67,10 +69,6 @@ export class ModelConfigsRepository {
 
   /** Soft-deletes a live config; it also stops being the default. Null when absent or already deleted. */
   softDelete(id: string): Promise<ModelConfigRow | null> {
-    return this.db.oneOrNone(
-      `UPDATE chat_model_configs SET deleted = true, deleted_at = now(), is_default = false, updated_at = now()
-       WHERE id = $1 AND NOT deleted RETURNING *`,
-      [id],
-    );
+    return this.db.oneOrNone(queries.softDelete, { id });
   }
 }

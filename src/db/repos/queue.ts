@@ -1,5 +1,10 @@
 import type { IDatabase, IMain } from 'pg-promise';
+import { sql } from '../sql.js';
 import type { QueuedMessageRow } from '../models.js';
+
+const queries = {
+  enqueue: sql('chat_queued_messages/enqueue.sql'),
+};
 
 /** SQL for chat_queued_messages. Callers hold the chat row lock (lock the chat row first), which serialises queue changes. */
 export class QueueRepository {
@@ -10,11 +15,7 @@ export class QueueRepository {
   }
 
   enqueue(input: { chatId: string; content: unknown[]; modelConfigId: string; createdBy: string | null }): Promise<QueuedMessageRow> {
-    return this.db.one(
-      `INSERT INTO chat_queued_messages (chat_id, content, model_config_id, created_by)
-       VALUES ($(chatId), $(content)::jsonb, $(modelConfigId), $(createdBy)) RETURNING *`,
-      { ...input, content: JSON.stringify(input.content) },
-    );
+    return this.db.one(queries.enqueue, { ...input, content: JSON.stringify(input.content) });
   }
 
   /** Removes and returns one queued message of the chat (null if absent). */

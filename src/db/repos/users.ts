@@ -1,5 +1,11 @@
 import type { IDatabase, IMain } from 'pg-promise';
+import { sql } from '../sql.js';
 import type { UserRow } from '../models.js';
+
+const queries = {
+  create: sql('users/create.sql'),
+  ensure: sql('users/ensure.sql'),
+};
 
 /** SQL for the users table. */
 export class UsersRepository {
@@ -7,8 +13,7 @@ export class UsersRepository {
 
   create(input: { username: string; name?: string; isAdmin?: boolean; avatarUrl?: string | null }): Promise<UserRow> {
     return this.db.one(
-      `INSERT INTO users (username, name, is_admin, avatar_url)
-       VALUES ($(username), $(name), $(isAdmin), $(avatarUrl)) RETURNING *`,
+      queries.create,
       // Explicit fallbacks, not a spread of defaults: an absent CLI flag arrives as `undefined`.
       { username: input.username, name: input.name ?? '', isAdmin: input.isAdmin ?? false, avatarUrl: input.avatarUrl ?? null },
     );
@@ -16,14 +21,7 @@ export class UsersRepository {
 
   /** Inserts unless the username exists; returns the existing or new row. */
   ensure(input: { username: string; name: string; isAdmin: boolean; avatarUrl?: string | null }): Promise<UserRow> {
-    return this.db.one(
-      `WITH ins AS (
-         INSERT INTO users (username, name, is_admin, avatar_url)
-         VALUES ($(username), $(name), $(isAdmin), $(avatarUrl))
-         ON CONFLICT (username) DO NOTHING RETURNING *)
-       SELECT * FROM ins UNION ALL SELECT * FROM users WHERE username = $(username) LIMIT 1`,
-      { avatarUrl: null, ...input },
-    );
+    return this.db.one(queries.ensure, { avatarUrl: null, ...input });
   }
 
   byUsername(username: string): Promise<UserRow | null> {

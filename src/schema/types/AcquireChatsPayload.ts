@@ -1,7 +1,7 @@
 import type { ChatRow } from '../../db/models.js';
 import { acquireChats } from '../../resolvers/runs.js';
 import { builder } from '../builder.js';
-import { mutationErrors } from '../mutations.js';
+import { mutationErrors } from '../mutationErrors.js';
 import { Chat } from './Chat.js';
 
 /** The chats a worker just claimed. */

@@ -3,7 +3,7 @@ import { InvalidModelConfigError } from '../../resolvers/errors.js';
 import { appendChatMessages } from '../../resolvers/runs.js';
 import { builder } from '../builder.js';
 import { decodeId } from '../globalIds.js';
-import { mutationErrors } from '../mutations.js';
+import { mutationErrors } from '../mutationErrors.js';
 import { Chat } from './Chat.js';
 import { ChatMessage } from './ChatMessage.js';
 import { ChatMessageRole } from './ChatMessageRole.js';

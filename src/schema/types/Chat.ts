@@ -9,7 +9,18 @@ import { User } from './User.js';
 
 /**
  * An agent chat. Relations that other files own (messages, queue, diff status, model config,
- * cost) are attached there with builder.objectField, so this file imports none of them.
+ * cost, pending tool calls) are attached there with builder.objectField, beside the type they
+ * return, so this file imports none of them (no import cycle). Every Chat field defined elsewhere:
+ *
+ *   cost              ChatCostTotals.ts
+ *   diffStatus        ChatDiffStatus.ts
+ *   lastModelConfig   ChatModelConfig.ts
+ *   messages          ChatMessage.ts
+ *   pendingToolCalls  ChatToolCallPart.ts
+ *   promptMessages    ChatMessage.ts
+ *   queuedMessages    ChatQueuedMessage.ts
+ *
+ * test/layout.test.ts fails when this list and the fields attached elsewhere differ.
  */
 export const Chat = builder.objectRef<ChatRow>('Chat');
 

@@ -2,7 +2,7 @@ import type { ChatRow, DiffStatusRow } from '../../db/models.js';
 import { upsertChatDiffStatus } from '../../resolvers/diff.js';
 import { builder } from '../builder.js';
 import { decodeId } from '../globalIds.js';
-import { mutationErrors } from '../mutations.js';
+import { mutationErrors } from '../mutationErrors.js';
 import { Chat } from './Chat.js';
 import { ChatDiffStatus } from './ChatDiffStatus.js';
 import { PullRequestState } from './PullRequestState.js';

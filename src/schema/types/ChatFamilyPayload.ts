@@ -1,9 +1,9 @@
 import type { ChatRow } from '../../db/models.js';
-import { archiveChat, unarchiveChat } from '../../resolvers/lifecycle.js';
 import { ChatArchivedError } from '../../resolvers/errors.js';
+import { archiveChat, unarchiveChat } from '../../resolvers/userMutations.js';
 import { builder } from '../builder.js';
 import { decodeId } from '../globalIds.js';
-import { mutationErrors } from '../mutations.js';
+import { mutationErrors } from '../mutationErrors.js';
 import { Chat } from './Chat.js';
 
 /** The chat an archive mutation was called on, and every family member it changed. */

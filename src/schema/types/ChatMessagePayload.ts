@@ -1,9 +1,9 @@
 import type { ChatRow, MessageRow } from '../../db/models.js';
-import * as lifecycle from '../../resolvers/lifecycle.js';
 import { ChatArchivedError, InvalidModelConfigError } from '../../resolvers/errors.js';
+import * as userMutations from '../../resolvers/userMutations.js';
 import { builder } from '../builder.js';
 import { decodeId } from '../globalIds.js';
-import { mutationErrors } from '../mutations.js';
+import { mutationErrors } from '../mutationErrors.js';
 import { Chat } from './Chat.js';
 import { ChatInputPart } from './ChatInputPart.js';
 import { ChatMessage } from './ChatMessage.js';
@@ -46,7 +46,7 @@ builder.mutationFields((t) => ({
     authScopes: { user: true },
     args: { input: t.arg({ type: CreateChatInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
-      lifecycle.createChat(
+      userMutations.createChat(
         {
           ...input,
           workspaceId: input.workspaceId != null ? String(input.workspaceId) : null,
@@ -62,7 +62,7 @@ builder.mutationFields((t) => ({
     authScopes: { user: true },
     args: { input: t.arg({ type: EditChatMessageInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
-      lifecycle.editChatMessage(
+      userMutations.editChatMessage(
         { chatId: decodeId(String(input.chatId), 'Chat', 'chatId'), messageId: decodeId(String(input.messageId), 'ChatMessage', 'messageId'), content: input.content },
         ctx,
       ),
@@ -74,7 +74,7 @@ builder.mutationFields((t) => ({
     authScopes: { user: true },
     args: { input: t.arg({ type: PromoteQueuedMessageInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
-      lifecycle.promoteQueuedMessage(
+      userMutations.promoteQueuedMessage(
         { chatId: decodeId(String(input.chatId), 'Chat', 'chatId'), queuedMessageId: decodeId(String(input.queuedMessageId), 'ChatQueuedMessage', 'queuedMessageId') },
         ctx,
       ),

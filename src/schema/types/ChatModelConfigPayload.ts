@@ -2,7 +2,7 @@ import type { ModelConfigRow } from '../../db/models.js';
 import * as models from '../../resolvers/models.js';
 import { builder, type SchemaTypes } from '../builder.js';
 import { decodeId } from '../globalIds.js';
-import { mutationErrors } from '../mutations.js';
+import { mutationErrors } from '../mutationErrors.js';
 import { ChatModelConfig } from './ChatModelConfig.js';
 
 /** The model config an admin mutation wrote. */

@@ -1,8 +1,8 @@
 import type { ChatRow } from '../../db/models.js';
-import * as lifecycle from '../../resolvers/lifecycle.js';
+import * as userMutations from '../../resolvers/userMutations.js';
 import { builder } from '../builder.js';
 import { decodeId } from '../globalIds.js';
-import { mutationErrors } from '../mutations.js';
+import { mutationErrors } from '../mutationErrors.js';
 import { Chat } from './Chat.js';
 
 /** The chat after a mutation that changes only the chat itself. */
@@ -40,7 +40,7 @@ builder.mutationFields((t) => ({
     errors: mutationErrors('interruptChat'),
     authScopes: { user: true },
     args: { input: t.arg({ type: InterruptChatInput, required: true }) },
-    resolve: (_root, { input }, ctx) => lifecycle.interruptChat({ chatId: chatId(input) }, ctx),
+    resolve: (_root, { input }, ctx) => userMutations.interruptChat({ chatId: chatId(input) }, ctx),
   }),
   deleteQueuedMessage: t.field({
     type: ChatPayload,
@@ -48,14 +48,14 @@ builder.mutationFields((t) => ({
     authScopes: { user: true },
     args: { input: t.arg({ type: DeleteQueuedMessageInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
-      lifecycle.deleteQueuedMessage({ chatId: chatId(input), queuedMessageId: decodeId(String(input.queuedMessageId), 'ChatQueuedMessage', 'queuedMessageId') }, ctx),
+      userMutations.deleteQueuedMessage({ chatId: chatId(input), queuedMessageId: decodeId(String(input.queuedMessageId), 'ChatQueuedMessage', 'queuedMessageId') }, ctx),
   }),
   updateChat: t.field({
     type: ChatPayload,
     errors: mutationErrors('updateChat'),
     authScopes: { user: true },
     args: { input: t.arg({ type: UpdateChatInput, required: true }) },
-    resolve: (_root, { input }, ctx) => lifecycle.updateChat({ ...input, chatId: chatId(input) }, ctx),
+    resolve: (_root, { input }, ctx) => userMutations.updateChat({ ...input, chatId: chatId(input) }, ctx),
   }),
   markChatRead: t.field({
     type: ChatPayload,
@@ -63,6 +63,6 @@ builder.mutationFields((t) => ({
     authScopes: { user: true },
     args: { input: t.arg({ type: MarkChatReadInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
-      lifecycle.markChatRead({ chatId: chatId(input), messageId: input.messageId != null ? decodeId(String(input.messageId), 'ChatMessage', 'messageId') : null }, ctx),
+      userMutations.markChatRead({ chatId: chatId(input), messageId: input.messageId != null ? decodeId(String(input.messageId), 'ChatMessage', 'messageId') : null }, ctx),
   }),
 }));

@@ -3,7 +3,7 @@ import { createChildChat } from '../../resolvers/subAgents.js';
 import type { ChatRow, MessageRow } from '../../db/models.js';
 import { builder } from '../builder.js';
 import { decodeId } from '../globalIds.js';
-import { mutationErrors } from '../mutations.js';
+import { mutationErrors } from '../mutationErrors.js';
 import { Chat } from './Chat.js';
 import { ChatInputPart } from './ChatInputPart.js';
 import { ChatMessage } from './ChatMessage.js';

@@ -2,7 +2,7 @@ import type { FinishResult } from '../../resolvers/runs.js';
 import { finishChatRun } from '../../resolvers/runs.js';
 import { builder } from '../builder.js';
 import { decodeId } from '../globalIds.js';
-import { mutationErrors } from '../mutations.js';
+import { mutationErrors } from '../mutationErrors.js';
 import { Chat } from './Chat.js';
 import { ChatMessage } from './ChatMessage.js';
 import { ChatStatus } from './ChatStatus.js';

@@ -1,7 +1,7 @@
 import { heartbeatChats } from '../../resolvers/runs.js';
 import { builder } from '../builder.js';
 import { decodeId, encodeGlobalID } from '../globalIds.js';
-import { mutationErrors } from '../mutations.js';
+import { mutationErrors } from '../mutationErrors.js';
 
 /** Which of the worker's runs are still its own. */
 export const HeartbeatChatsPayload = builder.objectRef<{ refreshedChatIds: string[]; lostChatIds: string[] }>('HeartbeatChatsPayload').implement({

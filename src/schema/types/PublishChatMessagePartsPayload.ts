@@ -2,7 +2,7 @@ import { RateLimitedError as RateLimited } from '../../resolvers/errors.js';
 import { publishChatMessageParts } from '../../resolvers/messageParts.js';
 import { builder } from '../builder.js';
 import { decodeId, encodeGlobalID } from '../globalIds.js';
-import { mutationErrors } from '../mutations.js';
+import { mutationErrors } from '../mutationErrors.js';
 import './RateLimitedError.js';
 
 /** The batch was relayed (to every replica; nothing is stored). */

@@ -1,9 +1,9 @@
 import type { ChatRow, MessageRow } from '../../db/models.js';
-import * as lifecycle from '../../resolvers/lifecycle.js';
+import { ChatArchivedError } from '../../resolvers/errors.js';
+import * as userMutations from '../../resolvers/userMutations.js';
 import { builder } from '../builder.js';
 import { decodeId } from '../globalIds.js';
-import { mutationErrors } from '../mutations.js';
-import { ChatArchivedError } from '../../resolvers/errors.js';
+import { mutationErrors } from '../mutationErrors.js';
 import { Chat } from './Chat.js';
 import { ChatMessage } from './ChatMessage.js';
 
@@ -38,6 +38,6 @@ builder.mutationField('retryChat', (t) =>
     errors: mutationErrors('retryChat', [ChatArchivedError]),
     authScopes: { user: true },
     args: { input: t.arg({ type: RetryChatInput, required: true }) },
-    resolve: (_root, { input }, ctx) => lifecycle.retryChat({ chatId: decodeId(String(input.chatId), 'Chat', 'chatId') }, ctx),
+    resolve: (_root, { input }, ctx) => userMutations.retryChat({ chatId: decodeId(String(input.chatId), 'Chat', 'chatId') }, ctx),
   }),
 );

@@ -1,9 +1,9 @@
-import type { SendResult } from '../../resolvers/lifecycle.js';
-import { sendChatMessage } from '../../resolvers/lifecycle.js';
 import { ChatArchivedError, InvalidModelConfigError, QueueFullError } from '../../resolvers/errors.js';
+import type { SendResult } from '../../resolvers/userMutations.js';
+import { sendChatMessage } from '../../resolvers/userMutations.js';
 import { builder } from '../builder.js';
 import { decodeId } from '../globalIds.js';
-import { mutationErrors } from '../mutations.js';
+import { mutationErrors } from '../mutationErrors.js';
 import { Chat } from './Chat.js';
 import { ChatInputPart } from './ChatInputPart.js';
 import { ChatMessage } from './ChatMessage.js';

@@ -2,7 +2,7 @@ import { ChatArchivedError } from '../../resolvers/errors.js';
 import { submitToolResults, type SubmitToolResultsResult } from '../../resolvers/toolResults.js';
 import { builder } from '../builder.js';
 import { decodeId } from '../globalIds.js';
-import { mutationErrors } from '../mutations.js';
+import { mutationErrors } from '../mutationErrors.js';
 import { Chat } from './Chat.js';
 import { ChatMessage } from './ChatMessage.js';
 import { ChatToolCallPart } from './ChatToolCallPart.js';

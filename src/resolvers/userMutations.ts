@@ -1,3 +1,8 @@
+/*
+ * The user mutations: what a chat's owner does to their own chats (create, send, queue, edit,
+ * interrupt, retry, update, archive, mark read), plus the chat-locking helpers the other
+ * mutation files share. The worker's mutations are in runs.ts, sub-agents in subAgents.ts.
+ */
 import type { Context } from '../context.js';
 import type { DbTask } from '../db/index.js';
 import type { ChatRow, MessageRow, ModelConfigRow, QueuedMessageRow } from '../db/models.js';

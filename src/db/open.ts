@@ -1,9 +1,9 @@
 import { join } from 'node:path';
-import type { Config } from './config.js';
-import { createDb, type Db } from './db/index.js';
-import { ensureDatabase, startEmbeddedPostgres, type EmbeddedHandle } from './db/embedded.js';
-import { migrate } from './db/migrate.js';
-import { logger } from './logger.js';
+import type { Config } from '../config.js';
+import { logger } from '../logger.js';
+import { ensureDatabase, startEmbeddedPostgres, type EmbeddedHandle } from './embedded.js';
+import { createDb, type Db } from './index.js';
+import { migrate } from './migrate.js';
 
 /** An open database (embedded or DATABASE_URL), migrated, with its own shutdown. */
 export interface Database {
