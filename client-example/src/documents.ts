@@ -32,9 +32,13 @@ export const ChatListFields = graphql(`
   }
 `);
 
-/** What the chat view shows of the chat itself; chatEvents carries the same fields. */
-export const ChatSummaryFields = graphql(`
-  fragment ChatSummaryFields on Chat {
+/**
+ * What the chat view shows of the chat itself, its queue apart. chatEvents carries exactly this:
+ * a queue change arrives as the event's `queueChange` (what it added, updated and removed), not
+ * as the whole queue in every event (see liveMerge.ts, applyQueueChange).
+ */
+export const ChatStateFields = graphql(`
+  fragment ChatStateFields on Chat {
     id
     version
     title
@@ -58,9 +62,16 @@ export const ChatSummaryFields = graphql(`
       deletions
       changedFiles
     }
+  }
+`);
+
+/** What the chat view shows: the chat and its whole queue (queries and mutations select it). */
+export const ChatSummaryFields = graphql(`
+  fragment ChatSummaryFields on Chat {
+    ...ChatStateFields
     queuedMessages { ...QueuedFields }
   }
-`, [QueuedFields]);
+`, [ChatStateFields, QueuedFields]);
 
 /** One transcript message. Lean on purpose: the transcript page multiplies it (cost limit). */
 export const MessageFields = graphql(`
@@ -172,6 +183,12 @@ export const ChatWatchSubscription = graphql(`
   }
 `, [ChatListFields]);
 
+/**
+ * One chat's events. The chat snapshot leaves the queue out, and QUEUE_UPDATE brings the small
+ * form, `queueChange`: the messages it added and updated, the ids it removed and the new length,
+ * so an event stays the size of its change however long the queue. (The event's `queuedMessages`,
+ * the whole queue, stays in the schema for compatibility; this client does not select it.)
+ */
 export const ChatEventsSubscription = graphql(`
   subscription ChatEvents($chatId: ID!, $after: String) {
     chatEvents(chatId: $chatId, after: $after) {
@@ -179,16 +196,21 @@ export const ChatEventsSubscription = graphql(`
       kind
       version
       occurredAt
-      chat { ...ChatSummaryFields }
+      chat { ...ChatStateFields }
       message { ...MessageFields }
-      queuedMessages { ...QueuedFields }
+      queueChange {
+        added { ...QueuedFields }
+        updated { ...QueuedFields }
+        removedIds
+        length
+      }
       child { ...ChatListFields }
       attempt
       seq
       parts { type text argsDelta toolCallId toolName }
     }
   }
-`, [ChatSummaryFields, ChatListFields, MessageFields, QueuedFields]);
+`, [ChatStateFields, ChatListFields, MessageFields, QueuedFields]);
 
 
 export const SendMessageMutation = graphql(`

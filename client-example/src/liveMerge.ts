@@ -1,7 +1,7 @@
 import type { Exchange, Operation, OperationResult } from '@urql/core';
 import type { Cache, KeyingConfig, UpdatesConfig } from '@urql/exchange-graphcache';
 import { filter, map, pipe } from 'wonka';
-import type { ChatEventsSubscription, ChatListFields, ChatSummaryFields, ChatWatchSubscription, MessageFields } from './documents.js';
+import type { ChatEventsSubscription, ChatListFields, ChatStateFields, ChatSummaryFields, ChatWatchSubscription, MessageFields } from './documents.js';
 import type { FragmentOf, ResultOf } from './graphql.js';
 import { PreviewStore, type PartDelta } from './preview.js';
 
@@ -20,8 +20,20 @@ import { PreviewStore, type PartDelta } from './preview.js';
  *    id, not by version, so a message is appended whatever the version beside it.
  * 3. By kind: an event changes only the fields its kind is about (a status event the status, a
  *    diff event the PR card, a model event the model), whatever else its chat snapshot holds.
+ *    A chatEvents QUEUE_UPDATE changes no snapshot field: its chat snapshot leaves the queue out.
  * 4. Lists: CREATED (also sent for an unarchive) puts a chat into the loaded chat lists or under
  *    its parent, DELETED (archived) takes it out; MESSAGE appends to the transcript.
+ * 4a. Queue changes: a QUEUE_UPDATE carries the small form, `queueChange` (what it added,
+ *    updated and removed, and the queue's length after it), never the whole queue. It is applied
+ *    to the cached `Chat.queuedMessages` (applyQueueChange): drop `removedIds`, the `updated`
+ *    messages are rewritten in place (normalized by id), append `added` oldest first, skipping
+ *    any already held (a replay or the mutation's own answer). When the result's length is not
+ *    `length` (the client missed a change, or a message added was promoted before delivery), or
+ *    the queue was never loaded, the field is invalidated so the active queries refetch it
+ *    (the chat view's query has no chat until then: ChatView keeps showing the one it had).
+ *    Rules 1 and 2 still come first: a duplicate or stale QUEUE_UPDATE changes nothing.
+ *    (chatWatch QUEUE_CHANGE, for the sidebar's `queuedMessages { id }`, still carries the
+ *    ids in its snapshot, taken by rule 3.)
  * 4b. Previews: MESSAGE_PART / PREVIEW_RESET are live only (no cursor of their own, never
  *    replayed): they skip rules 1–3 and go to `previews` (preview.ts), never to the cache; the
  *    stored assistant MESSAGE drops the preview it supersedes.
@@ -36,7 +48,11 @@ export type ChatListItem = FragmentOf<typeof ChatListFields>;
 export type Message = FragmentOf<typeof MessageFields>;
 export type WatchEvent = ResultOf<typeof ChatWatchSubscription>['chatWatch'];
 export type StreamEvent = ResultOf<typeof ChatEventsSubscription>['chatEvents'];
+export type ChatState = FragmentOf<typeof ChatStateFields>;
+export type QueueChange = NonNullable<StreamEvent['queueChange']>;
 type ChatField = Exclude<keyof ChatSummary, 'id' | 'updatedAt'>;
+/** The fields of a chatEvents snapshot: no queue (QUEUE_UPDATE carries `queueChange` instead). */
+type StreamChatField = Exclude<keyof ChatState, 'id' | 'updatedAt'>;
 
 const STATUS_FIELDS = ['status', 'lastError', 'lastTurnSummary', 'hasUnread'] as const satisfies readonly ChatField[];
 
@@ -53,11 +69,12 @@ export const WATCH_KIND_FIELDS: Record<WatchEvent['kind'], readonly ChatField[] 
 };
 
 /** The chat fields each `chatEvents` kind may change. */
-export const STREAM_KIND_FIELDS: Record<StreamEvent['kind'], readonly ChatField[]> = {
+export const STREAM_KIND_FIELDS: Record<StreamEvent['kind'], readonly StreamChatField[]> = {
   MESSAGE: ['lastTurnSummary', 'hasUnread'],
   MESSAGE_DELETED: ['lastTurnSummary'],
   STATUS: STATUS_FIELDS,
-  QUEUE_UPDATE: ['queuedMessages'],
+  // The queue is not in the snapshot: `queueChange` is applied by applyQueueChange (rule 4a).
+  QUEUE_UPDATE: [],
   DIFF_STATUS: ['diffStatus'],
   MODEL_CONFIG: ['lastModelConfig'],
   TITLE: ['title'],
@@ -315,6 +332,31 @@ export function removeMessage(cache: Cache, chatId: string, message: { id: strin
   }
 }
 
+// ---- rule 4a: queue changes -----------------------------------------------------------------
+
+/**
+ * Applies a QUEUE_UPDATE's `queueChange` to the chat's cached queue (`Chat.queuedMessages`, the
+ * link the chat view and the sidebar share). Idempotent: a message already held is not added
+ * twice, an id already gone is not missed. The `updated` messages need no list change: the
+ * event's result rewrites them in the cache by id. When the queue this leaves is not `length`
+ * long, or no queue was loaded, the field is invalidated and the query showing it refetches.
+ */
+export function applyQueueChange(cache: Cache, chatId: string, change: QueueChange): void {
+  const chatKey = cache.keyOfEntity({ __typename: 'Chat', id: chatId });
+  if (!chatKey) return;
+  const held = cache.resolve(chatKey, 'queuedMessages');
+  if (!Array.isArray(held)) return cache.invalidate(chatKey, 'queuedMessages');
+  const keyOf = (id: string) => cache.keyOfEntity({ __typename: 'ChatQueuedMessage', id });
+  const removed = new Set(change.removedIds.map(keyOf));
+  const queue = (held as Array<string | null>).filter((key): key is string => key !== null && !removed.has(key));
+  for (const message of change.added) {
+    const key = keyOf(message.id);
+    if (key && !queue.includes(key)) queue.push(key);
+  }
+  if (queue.length !== change.length) return cache.invalidate(chatKey, 'queuedMessages');
+  cache.link(chatKey, 'queuedMessages', queue);
+}
+
 type FamilyResult = { __typename: string; chat?: ChatPlacement; changedChats?: ChatPlacement[] };
 type MessageResult = { __typename: string; chat?: { id: string }; message?: { id: string } | null };
 
@@ -330,6 +372,7 @@ export const liveUpdates: UpdatesConfig = {
       if (event.kind === 'MESSAGE' && event.message) appendMessage(cache, event.chat.id, event.message);
       if (event.kind === 'MESSAGE_DELETED' && event.message) removeMessage(cache, event.chat.id, event.message);
       if (event.kind === 'ARCHIVED') placeChat(cache, event.chat);
+      if (event.kind === 'QUEUE_UPDATE' && event.queueChange) applyQueueChange(cache, event.chat.id, event.queueChange);
       if (event.kind === 'CHILD_UPDATE' && event.child) placeChat(cache, event.child);
     },
   },
@@ -356,7 +399,7 @@ export const embeddedTypes: KeyingConfig = Object.fromEntries(
   [
     'ChatConnection', 'ChatEdge', 'ChatMessageConnection', 'ChatMessageEdge', 'PageInfo', 'ChatDiffStatus', 'ChatMessageUsage',
     'ModelPricing', 'ChatCostSummary', 'ChatCostTotals', 'ChatCostModelBreakdown', 'ChatCostChatBreakdown', 'ChatWatchEvent',
-    'ChatStreamEvent', 'ChatTextPart', 'ChatReasoningPart', 'ChatToolCallPart', 'ChatToolResultPart', 'ChatSourcePart',
+    'ChatStreamEvent', 'ChatQueueChange', 'ChatTextPart', 'ChatReasoningPart', 'ChatToolCallPart', 'ChatToolResultPart', 'ChatSourcePart',
     'ChatFilePart', 'ChatFileReferencePart', 'ChatContextFilePart', 'SendChatMessagePayload', 'ChatMessagePayload',
     'ChatPayload', 'ChatFamilyPayload', 'ChatArchivedError', 'ForbiddenError', 'InvalidModelConfigError', 'NotFoundError',
     'QueueFullError', 'ValidationError',

@@ -7,6 +7,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToken } from '../../src/auth/admin.js';
 import { seedDemo } from '../../src/db/seed.js';
+import { decodeId } from '../../src/schema/globalIds.js';
 import { createTestDatabase, type TestDatabase } from '../../test/helpers/db.js';
 import { startTestServer, type TestServer } from '../../test/helpers/server.js';
 import { costRange, daysBefore, formatCount, formatUsd, isoDay } from '../src/format.js';
@@ -198,6 +199,35 @@ describe('the dashboard in a browser', () => {
     expect(await sidebarItem(await chatId('Fix flaky login test')).locator('.unread').count()).toBe(1);
     expect(await page.evaluate(() => (window as unknown as { e2eMarker?: number }).e2eMarker)).toBe(1);
     await page.screenshot({ path: join(shots, 'dashboard.png') });
+  });
+
+  it('a queue change that does not add up (another one was never announced) refetches the queue, the chat staying on screen', async () => {
+    const created = await api<{ createChat: { chat: { id: string } } }>(
+      `mutation { createChat(input: { title: "Queue that does not add up", content: [{ type: TEXT, text: "hi" }] }) { ... on ChatMessagePayload { chat { id } } } }`);
+    const id = created.createChat.chat.id;
+    await expect.poll(() => sidebarItem(id).count(), { timeout: 15_000 }).toBe(1);
+    await sidebarItem(id).click();
+    await expect.poll(() => page.locator(`[data-testid="chat-view"][data-chat-id="${id}"]`).count()).toBe(1);
+    // Records whether the chat view ever goes away (a query left without its chat for a moment).
+    await page.evaluate(() => {
+      const w = window as unknown as { e2eViewGone?: boolean };
+      w.e2eViewGone = false;
+      new MutationObserver(() => (w.e2eViewGone ||= !document.querySelector('[data-testid="chat-view"]'))).observe(document.body, { childList: true, subtree: true });
+    });
+    const content = (text: string) => JSON.stringify([{ type: 'text', text }]);
+    const chat = decodeId(id, 'Chat', 'id');
+    // A queued message no event announces (triggers off for this transaction), then one that is
+    // announced: its queueChange adds one message to an empty queue and says the queue is 2 long.
+    await database.db.tx(async (t) => {
+      await t.none('SET LOCAL session_replication_role = replica');
+      await t.none('INSERT INTO chat_queued_messages (chat_id, content) VALUES ($1, $2::jsonb)', [chat, content('never announced')]);
+    });
+    await database.db.none('INSERT INTO chat_queued_messages (chat_id, content) VALUES ($1, $2::jsonb)', [chat, content('announced')]);
+    const queued = page.getByTestId('queued-message').locator('.queued-text');
+    await expect.poll(() => queued.allTextContents(), { timeout: 15_000 }).toEqual(['never announced', 'announced']);
+    await expect.poll(() => sidebarItem(id).locator('.badge').textContent()).toBe('2');
+    expect(await page.evaluate(() => (window as unknown as { e2eViewGone?: boolean }).e2eViewGone)).toBe(false);
+    expect(await page.evaluate(() => (window as unknown as { e2eMarker?: number }).e2eMarker)).toBe(1);
   });
 
   it('shows a chat created elsewhere, and takes a chat out of the sidebar when it is archived', async () => {

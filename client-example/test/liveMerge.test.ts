@@ -1,7 +1,7 @@
 import { makeResult, type Exchange, type Operation } from '@urql/core';
 import type { Sink } from 'graphql-ws';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { filter, map, merge as mergeSources, pipe, share } from 'wonka';
+import { delay, filter, fromValue, merge as mergeSources, mergeMap, pipe, share } from 'wonka';
 import { createChatgraphClient, type ChatgraphClient } from '../src/client.js';
 import { ChatEventsSubscription, ChatMessagesQuery, ChatViewQuery, ChatWatchSubscription, SidebarQuery } from '../src/documents.js';
 import { freshnessOf, isOlder } from '../src/liveMerge.js';
@@ -19,7 +19,7 @@ const GPT = model('m-gpt', 'GPT');
 function chat(id: string, fields: Record<string, unknown> = {}) {
   return {
     __typename: 'Chat', id, version: '0', title: `Chat ${id}`, status: 'WAITING', archived: false, lastError: null, updatedAt: at(0),
-    lastTurnSummary: null, hasUnread: false, parent: null, lastModelConfig: CLAUDE, diffStatus: null, queuedMessages: [],
+    lastTurnSummary: null, hasUnread: false, parent: null, lastModelConfig: CLAUDE, diffStatus: null, queuedMessages: [] as unknown[],
     children: [], ...fields,
   };
 }
@@ -38,14 +38,25 @@ const diff = (state: string, draft: boolean) => ({
 const watchEvent = (cursor: string, kind: string, snapshot: ReturnType<typeof chat>, version = snapshot.version) => ({
   data: { chatWatch: { __typename: 'ChatWatchEvent', cursor, kind, version, occurredAt: snapshot.updatedAt, chat: snapshot } },
 });
-const streamEvent = (cursor: string, kind: string, snapshot: ReturnType<typeof chat>, extra: Record<string, unknown> = {}) => ({
-  data: {
-    chatEvents: {
-      __typename: 'ChatStreamEvent', cursor, kind, version: snapshot.version, occurredAt: snapshot.updatedAt, chat: snapshot, message: null, queuedMessages: null,
-      child: null, attempt: null, seq: null, parts: null,
-      ...extra,
+/** A chatEvents event; its chat snapshot is what ChatStateFields selects (no queue, no children). */
+const streamEvent = (cursor: string, kind: string, snapshot: ReturnType<typeof chat>, extra: Record<string, unknown> = {}) => {
+  const { queuedMessages: _queue, children: _children, ...state } = snapshot;
+  return {
+    data: {
+      chatEvents: {
+        __typename: 'ChatStreamEvent', cursor, kind, version: snapshot.version, occurredAt: snapshot.updatedAt, chat: state, message: null, queueChange: null,
+        child: null, attempt: null, seq: null, parts: null,
+        ...extra,
+      },
     },
-  },
+  };
+};
+/** A QUEUE_UPDATE in the small form: what the change added, updated and removed, and the length after it. */
+const queueUpdate = (
+  cursor: string, snapshot: ReturnType<typeof chat>,
+  change: { added?: Array<ReturnType<typeof queued>>; updated?: Array<ReturnType<typeof queued>>; removedIds?: string[]; length: number },
+) => streamEvent(cursor, 'QUEUE_UPDATE', snapshot, {
+  queueChange: { __typename: 'ChatQueueChange', added: change.added ?? [], updated: change.updated ?? [], removedIds: change.removedIds ?? [], length: change.length },
 });
 
 /** A scripted graphql-ws client: each subscribe is recorded; the test pushes results or drops it. */
@@ -77,12 +88,19 @@ const operationName = (op: Operation) => {
   return definition?.kind === 'OperationDefinition' ? definition.name?.value : undefined;
 };
 
-/** Answers queries and mutations from `answer`; subscriptions go on to the socket. */
-function fixtureServer(answer: (operation: Operation) => Record<string, unknown>): Exchange {
+/**
+ * Answers queries and mutations from `answer`, `latency.ms` later if set (a real network always
+ * answers after the request is dispatched); subscriptions go on to the socket.
+ */
+function fixtureServer(answer: (operation: Operation) => Record<string, unknown>, latency: { ms: number }): Exchange {
   return ({ forward }) => (operations$) => {
     const shared = pipe(operations$, share);
+    const answerOf = (op: Operation) => {
+      const result = fromValue(makeResult(op, { data: answer(op) }));
+      return latency.ms > 0 ? pipe(result, delay(latency.ms)) : result;
+    };
     return mergeSources([
-      pipe(shared, filter((op) => op.kind === 'query' || op.kind === 'mutation'), map((op) => makeResult(op, { data: answer(op) }))),
+      pipe(shared, filter((op) => op.kind === 'query' || op.kind === 'mutation'), mergeMap(answerOf)),
       forward(pipe(shared, filter((op) => op.kind !== 'query' && op.kind !== 'mutation'))),
     ]);
   };
@@ -98,6 +116,10 @@ afterEach(() => live?.dispose());
 async function openDashboard(chats: Array<ReturnType<typeof chat>>, archivedChats?: Array<ReturnType<typeof chat>>, secondPage?: Array<ReturnType<typeof chat>>) {
   const socket = new ScriptedSocket();
   const onCursorExpired = vi.fn();
+  /** How many times the fixture server answered each operation (a refetch counts). */
+  const requests: Record<string, number> = {};
+  /** The fixture server's answer time: 0 (answered inside the dispatch) until a test sets it. */
+  const latency = { ms: 0 };
   live = createChatgraphClient({
     url: 'http://gateway.test/graphql',
     token: 't',
@@ -106,6 +128,8 @@ async function openDashboard(chats: Array<ReturnType<typeof chat>>, archivedChat
     onCursorExpired,
     http: fixtureServer((op): Record<string, unknown> => {
       const vars = op.variables as { archived?: boolean; id?: string; after?: string | null };
+      const name = operationName(op) ?? '?';
+      requests[name] = (requests[name] ?? 0) + 1;
       if (operationName(op) === 'Sidebar') {
         const onSecond = vars.after === 'page-2';
         const list = vars.archived ? archivedChats ?? [] : onSecond ? secondPage ?? [] : chats;
@@ -118,7 +142,7 @@ async function openDashboard(chats: Array<ReturnType<typeof chat>>, archivedChat
         return { chat: { __typename: 'Chat', id: found.id, messages: { __typename: 'ChatMessageConnection', pageInfo, nodes: [message('msg-1', 'hello')] } } };
       }
       return { chat: found, modelConfigs: [] };
-    }),
+    }, latency),
   });
   const { client } = live;
   await client.query(SidebarQuery, { archived: false }).toPromise();
@@ -130,7 +154,7 @@ async function openDashboard(chats: Array<ReturnType<typeof chat>>, archivedChat
     await vi.waitFor(() => expect(socket.subscriptions.length).toBe(before + 1));
   };
   const watch = () => subscribe(() => client.subscription(ChatWatchSubscription, {}).subscribe(() => {}));
-  return { client, socket, sidebar, watch, subscribe, onCursorExpired, merge: live.merge };
+  return { client, socket, sidebar, watch, subscribe, onCursorExpired, requests, latency, merge: live.merge };
 }
 
 describe('chatWatch events, by kind', () => {
@@ -276,8 +300,9 @@ describe('chats created and archived while the page is open', () => {
 });
 
 describe('chatEvents, inside one chat', () => {
-  async function openChat() {
-    const dashboard = await openDashboard([chat('a', { status: 'RUNNING', ...v(5) })]);
+  async function openChat(fields: Record<string, unknown> = {}) {
+    const fixture = chat('a', { status: 'RUNNING', ...v(5), ...fields });
+    const dashboard = await openDashboard([fixture]);
     await dashboard.client.query(ChatViewQuery, { id: 'a' }).toPromise();
     await dashboard.client.query(ChatMessagesQuery, { id: 'a', before: null }).toPromise();
     await dashboard.subscribe(() => dashboard.client.subscription(ChatEventsSubscription, { chatId: 'a' }).subscribe(() => {}));
@@ -286,20 +311,21 @@ describe('chatEvents, inside one chat', () => {
       const messages = dashboard.client.readQuery(ChatMessagesQuery, { id: 'a', before: null }, CACHE_ONLY)?.data?.chat?.messages;
       return chat && messages ? { ...chat, messages } : undefined;
     };
-    return { ...dashboard, view };
+    const queue = () => view()?.queuedMessages.map((q) => [q.id, q.parts.map((p) => ('text' in p ? p.text : '')).join('')]);
+    return { ...dashboard, fixture, view, queue };
   }
 
-  it('MESSAGE appends to the transcript once, even beside an older chat snapshot; QUEUE_UPDATE replaces the queue; STATUS the status', async () => {
-    const { socket, view } = await openChat();
-    socket.push(streamEvent('e1', 'QUEUE_UPDATE', chat('a', { queuedMessages: [queued('q1', 'later')], ...v(6) })));
-    expect(view()?.queuedMessages.map((q) => q.id)).toEqual(['q1']);
+  it('MESSAGE appends to the transcript once, even beside an older chat snapshot; QUEUE_UPDATE adds to the queue; STATUS the status', async () => {
+    const { socket, view, queue } = await openChat();
+    socket.push(queueUpdate('e1', chat('a', v(6)), { added: [queued('q1', 'later')], length: 1 }));
+    expect(queue()).toEqual([['q1', 'later']]);
     socket.push(streamEvent('e2', 'MESSAGE', chat('a', { ...v(4) }), { message: message('msg-2', 'reply') }));
     socket.push(streamEvent('e2', 'MESSAGE', chat('a', { ...v(4) }), { message: message('msg-2', 'reply') }));
     expect(view()?.messages.nodes.map((m) => m?.id)).toEqual(['msg-1', 'msg-2']);
-    expect(view()?.queuedMessages.map((q) => q.id)).toEqual(['q1']);
-    socket.push(streamEvent('e3', 'STATUS', chat('a', { status: 'PENDING', queuedMessages: [], ...v(7) })));
-    expect(view()).toMatchObject({ status: 'PENDING' });
-    expect(view()?.queuedMessages.map((q) => q.id)).toEqual(['q1']);
+    expect(queue()).toEqual([['q1', 'later']]);
+    socket.push(streamEvent('e3', 'STATUS', chat('a', { status: 'PENDING', ...v(7) })));
+    expect(view()).toMatchObject({ status: 'PENDING', version: '7' });
+    expect(queue()).toEqual([['q1', 'later']]);
   });
 
   it('DIFF_STATUS, MODEL_CONFIG, TITLE and ARCHIVED each change their own fields', async () => {
@@ -340,6 +366,67 @@ describe('chatEvents, inside one chat', () => {
     socket.push(streamEvent('e2', 'CHILD_UPDATE', parent, { child: child({ status: 'PENDING', ...v(2) }), version: '2' }));
     expect(sidebar()[0]?.children.map((k) => k.status)).toEqual(['RUNNING']);
     expect(view()).toMatchObject({ title: 'Chat a', version: '5' });
+  });
+
+  describe('QUEUE_UPDATE, the small form (queueChange)', () => {
+    it('appends what it added, oldest first, once: a replay or a second copy of the change adds nothing', async () => {
+      const { socket, queue, view, requests } = await openChat({ queuedMessages: [queued('q1', 'first')] });
+      socket.push(queueUpdate('e1', chat('a', v(6)), { added: [queued('q2', 'second'), queued('q3', 'third')], length: 3 }));
+      expect(queue()).toEqual([['q1', 'first'], ['q2', 'second'], ['q3', 'third']]);
+      expect(view()?.version).toBe('6');
+      // The same event replayed after a reconnect (same cursor): dropped as a duplicate.
+      socket.push(queueUpdate('e1', chat('a', v(6)), { added: [queued('q2', 'second'), queued('q3', 'third')], length: 3 }));
+      // The change seen twice under another cursor (say the send mutation's answer came first): already held.
+      socket.push(queueUpdate('e2', chat('a', v(6)), { added: [queued('q3', 'third')], length: 3 }));
+      expect(queue()).toEqual([['q1', 'first'], ['q2', 'second'], ['q3', 'third']]);
+      expect(requests.ChatView).toBe(1);
+    });
+
+    it('drops what it removed and rewrites what it updated, in place (the sidebar shares the queue)', async () => {
+      const { socket, queue, sidebar, requests } = await openChat({ queuedMessages: [queued('q1', 'first'), queued('q2', 'second'), queued('q3', 'third')] });
+      socket.push(queueUpdate('e1', chat('a', v(6)), { removedIds: ['q1'], length: 2 }));
+      expect(queue()).toEqual([['q2', 'second'], ['q3', 'third']]);
+      socket.push(queueUpdate('e2', chat('a', v(7)), { updated: [queued('q3', 'third, edited')], length: 2 }));
+      expect(queue()).toEqual([['q2', 'second'], ['q3', 'third, edited']]);
+      // Removed and added in one change (a promote that queued the next one, say).
+      socket.push(queueUpdate('e3', chat('a', v(8)), { removedIds: ['q2', 'gone-already'], added: [queued('q4', 'fourth')], length: 2 }));
+      expect(queue()).toEqual([['q3', 'third, edited'], ['q4', 'fourth']]);
+      expect(sidebar()[0]?.queuedMessages.map((q) => q.id)).toEqual(['q3', 'q4']);
+      expect(requests.ChatView).toBe(1);
+    });
+
+    it('a length that disagrees with the queue it leaves invalidates the queue: the open chat view and sidebar refetch it', async () => {
+      const { client, socket, queue, sidebar, fixture, requests, latency } = await openChat({ queuedMessages: [queued('q1', 'first')] });
+      latency.ms = 5;
+      const views: Array<{ stale: boolean; queue?: string[] }> = [];
+      const open = [
+        client.query(ChatViewQuery, { id: 'a' }).subscribe((r) => views.push({ stale: r.stale, queue: r.data?.chat?.queuedMessages.map((q) => q.id) })),
+        client.query(SidebarQuery, { archived: false }).subscribe(() => {}),
+      ];
+      // cache-and-network: each opened query's own first load.
+      await vi.waitFor(() => expect(requests).toMatchObject({ ChatView: 2, Sidebar: 2 }));
+      await vi.waitFor(() => expect(views.at(-1)).toEqual({ stale: false, queue: ['q1'] }));
+      // A change this client missed queued q2; this one queues q3 and says the queue is 3 long.
+      fixture.queuedMessages = [queued('q1', 'first'), queued('q2', 'missed'), queued('q3', 'third')];
+      socket.push(queueUpdate('e1', chat('a', v(7)), { added: [queued('q3', 'third')], length: 3 }));
+      await vi.waitFor(() => expect(requests).toMatchObject({ ChatView: 3, Sidebar: 3 }));
+      await vi.waitFor(() => expect(views.at(-1)).toEqual({ stale: false, queue: ['q1', 'q2', 'q3'] }));
+      expect(queue()).toEqual([['q1', 'first'], ['q2', 'missed'], ['q3', 'third']]);
+      expect(sidebar()[0]?.queuedMessages.map((q) => q.id)).toEqual(['q1', 'q2', 'q3']);
+      // Until the refetch answers, the query has no chat (its queue is a required field): the
+      // chat view keeps showing the chat it had meanwhile (ChatView.tsx).
+      expect(views).toContainEqual({ stale: true, queue: undefined });
+      open.forEach((o) => o.unsubscribe());
+    });
+
+    it('a stale QUEUE_UPDATE (older than the chat the client holds) changes nothing', async () => {
+      const { socket, queue, view, requests } = await openChat({ queuedMessages: [queued('q1', 'first')] });
+      socket.push(queueUpdate('e1', chat('a', v(4)), { added: [queued('q0', 'older')], removedIds: ['q1'], updated: [], length: 1 }));
+      socket.push(queueUpdate('e2', chat('a', v(3)), { updated: [queued('q1', 'older edit')], length: 5 }));
+      expect(queue()).toEqual([['q1', 'first']]);
+      expect(view()?.version).toBe('5');
+      expect(requests.ChatView).toBe(1);
+    });
   });
 
   it('MESSAGE_DELETED takes the message out of the transcript', async () => {

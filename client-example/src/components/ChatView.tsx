@@ -10,7 +10,13 @@ import { Transcript } from './Transcript.js';
 
 /** One chat: header, PR card, transcript, queue and send box; live via chatEvents. */
 export function ChatView({ chatId }: { chatId: string }) {
-  const [{ data, error, fetching }] = useQuery({ query: ChatViewQuery, variables: { id: chatId } });
+  const [{ data: result, error, fetching, stale }] = useQuery({ query: ChatViewQuery, variables: { id: chatId } });
+  // When a queue change does not add up, the live merge invalidates the chat's queue (liveMerge.ts,
+  // rule 4a): until the refetch answers, the query has no chat (the queue is a required field).
+  // Keep showing the chat it had meanwhile, rather than "does not exist".
+  const [shown, setShown] = useState(result);
+  if (result?.chat && result !== shown) setShown(result);
+  const data = !result?.chat && stale && shown?.chat?.id === chatId ? shown : result;
   useSubscription({ query: ChatEventsSubscription, variables: { chatId } });
   const [archiveState, archive] = useMutation(ArchiveMutation);
   const [, unarchive] = useMutation(UnarchiveMutation);
