@@ -137,7 +137,9 @@ export function buildApp(options: AppOptions): App {
   const server = createServer({ headersTimeout: options.config.headersTimeoutMs, requestTimeout: options.config.headersTimeoutMs * 2, connectionsCheckingInterval: 1000 }, yoga);
   // Upgrades are routed by hand (noServer) so the WebSocket server never re-emits the HTTP
   // server's errors: a port in use is reported once, by start(), not also as a ws stack trace.
-  const wss = new WebSocketServer({ noServer: true, maxPayload: options.config.maxBodyBytes });
+  // perMessageDeflate stays off: large shared payloads go out as fragments written back to back
+  // (src/webSocketFrames.ts), which relies on ws writing each frame at once.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: options.config.maxBodyBytes, perMessageDeflate: false });
   server.on('upgrade', (request, socket, head) => {
     if (new URL(request.url ?? '/', 'http://localhost').pathname !== yoga.graphqlEndpoint) {
       socket.end('HTTP/1.1 404 Not Found\r\n\r\n');

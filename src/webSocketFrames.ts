@@ -20,13 +20,15 @@ import { recordNextFrame, recordPayloadSerialized } from './metrics.js';
  * an empty placeholder payload and remembers the cached JSON under the operation id; the send
  * wrapper sees `{"id":…,"type":"next","payload":{}}` (graphql-ws writes those three keys in that
  * order) and sends the cached JSON in place of `{}`. A frame without a remembered payload is sent
- * as it is, so nothing but the cost changes.
+ * as it is, so nothing but the cost changes. A large payload is also encoded to UTF-8 once and
+ * sent as the same buffer on every socket (a fragmented text message), so 50 subscriptions of a
+ * 4 MB event hold one 4 MB buffer, not fifty.
  */
 export class SharedFrames {
   /** Each result's JSON, kept as long as the result itself (queued for some subscriber). */
-  private readonly json = new WeakMap<object, string>();
-  /** Per socket: operation id → payload JSON waiting for graphql-ws's send of that operation. */
-  private readonly pending = new WeakMap<object, Map<string, string>>();
+  private readonly json = new WeakMap<object, Payload>();
+  /** Per socket: operation id → payload waiting for graphql-ws's send of that operation. */
+  private readonly pending = new WeakMap<object, Map<string, Payload>>();
   /** Payload serialisations so far (≤ frames: equal only when nothing was shared). */
   serializations = 0;
   /** `next` frames sent with a spliced payload. */
@@ -34,40 +36,60 @@ export class SharedFrames {
 
   /** graphql-ws `onNext`: the placeholder payload to send for `result` on operation `id` of `socket`. */
   next(socket: WebSocket, id: string, result: ExecutionResult): Record<string, never> {
-    let body = this.json.get(result);
-    if (body === undefined) {
+    let payload = this.json.get(result);
+    if (payload === undefined) {
       // graphql-ws's own wire form: the result without `errors`, then the errors' JSON if any.
       const { errors, ...rest } = result;
-      body = JSON.stringify(errors ? { ...rest, errors: errors.map((e) => e.toJSON()) } : rest);
-      this.json.set(result, body);
+      const text = JSON.stringify(errors ? { ...rest, errors: errors.map((e) => e.toJSON()) } : rest);
+      // A large payload is encoded once too, and every socket sends that same buffer.
+      payload = { text, bytes: text.length >= FRAGMENT_AT ? Buffer.from(text) : null };
+      this.json.set(result, payload);
       this.serializations++;
       recordPayloadSerialized();
     }
     let waiting = this.pending.get(socket);
     if (!waiting) this.pending.set(socket, (waiting = new Map()));
-    waiting.set(id, body);
+    waiting.set(id, payload);
     return {};
   }
 
   /** Wraps `socket.send` so that placeholder frames carry their cached payload. */
   install(socket: WebSocket): void {
-    const send = socket.send.bind(socket);
+    const send = socket.send.bind(socket) as (data: unknown, ...rest: unknown[]) => void;
     socket.send = ((data: unknown, ...rest: unknown[]) => {
       if (typeof data === 'string' && data.endsWith(PLACEHOLDER_TAIL) && data.startsWith('{"id":')) {
         const waiting = this.pending.get(socket);
         const id = waiting && (JSON.parse(data.slice(6, -PLACEHOLDER_TAIL.length)) as string);
-        const body = id !== undefined ? waiting?.get(id) : undefined;
-        if (body !== undefined) {
+        const payload = id !== undefined ? waiting?.get(id) : undefined;
+        if (payload !== undefined) {
           waiting!.delete(id!);
           this.frames++;
-          recordNextFrame(body.length);
-          data = `${data.slice(0, -3)}${body}}`; // `…"payload":` + body + `}`
+          recordNextFrame(payload.text.length);
+          const head = data.slice(0, -3); // `{"id":…,"type":"next","payload":`
+          if (payload.bytes) {
+            // One text message in three fragments, the middle one the shared buffer: no copy of
+            // the payload per socket. The three calls are synchronous, so no other frame can
+            // come between them (ws writes at once; permessage-deflate is off).
+            send(head, { fin: false, binary: false });
+            send(payload.bytes, { fin: false, binary: false });
+            return send('}', { fin: true, binary: false }, ...rest.filter((r) => typeof r === 'function'));
+          }
+          data = `${head}${payload.text}}`;
         }
       }
-      return (send as (...args: unknown[]) => void)(data, ...rest);
+      return send(data, ...rest);
     }) as WebSocket['send'];
   }
 }
+
+/** One result's serialised payload (and its UTF-8 bytes when large enough to send shared). */
+interface Payload {
+  text: string;
+  bytes: Buffer | null;
+}
+
+/** Payloads from this many characters on are sent as a shared buffer between two small fragments. */
+const FRAGMENT_AT = 16 * 1024;
 
 /** The end of a `next` frame whose payload is the placeholder (3 characters `{}}` replaced). */
 const PLACEHOLDER_TAIL = ',"type":"next","payload":{}}';

@@ -106,4 +106,26 @@ describe('shared frames', () => {
     expect(frames.filter((f) => f.id === 'mine')).toMatchObject([{ id: 'mine', type: 'next', payload: { data: { chatEvents: { kind: 'TITLE', chat: { title: 'renamed' } } } } }]);
     socket.ws.close();
   });
+
+  it('a large payload (sent as one shared buffer in fragments) arrives whole and identical on every subscription', async () => {
+    const raw = await insertChat(t.db, alice.user.id);
+    const variables = { id: encodeGlobalID('Chat', raw) };
+    const QUEUE = 'subscription ($id: ID!) { chatEvents(chatId: $id) { kind queuedMessages { parts { ... on ChatTextPart { text } } } } }';
+    const sockets = await Promise.all([rawSocket(alice.token), rawSocket(alice.token)]);
+    for (const [s, socket] of sockets.entries()) for (let i = 0; i < 2; i++) socket.subscribe(`big-${s}-${i}`, QUEUE, variables);
+    await expect.poll(() => server.app.liveSubscriptions, { timeout: 10_000 }).toBe(4);
+    // 200,000 characters, some outside ASCII: the shared bytes are UTF-8, the frame a text message.
+    const text = `${'é\u{1F600}"\\'.repeat(20_000)}${'x'.repeat(100_000)}`;
+    await t.db.none('INSERT INTO chat_queued_messages (chat_id, content) VALUES ($1, $2::jsonb)', [raw, JSON.stringify([{ type: 'text', text }])]);
+    await expect.poll(() => sockets.reduce((n, s) => n + s.frames.length, 0), { timeout: 10_000 }).toBe(4);
+    const frames = sockets.flatMap((s) => s.frames);
+    for (const frame of frames) {
+      const message = JSON.parse(frame) as { type: string; payload: { data: { chatEvents: { queuedMessages: Array<{ parts: Array<{ text: string }> }> } } } };
+      expect(message.type).toBe('next');
+      expect(message.payload.data.chatEvents.queuedMessages[0]!.parts[0]!.text).toBe(text);
+    }
+    expect(new Set(frames.map((f) => f.slice(f.indexOf('"payload":')))).size).toBe(1);
+    for (const socket of sockets) socket.ws.close();
+    await expect.poll(() => server.app.liveSubscriptions, { timeout: 10_000 }).toBe(0);
+  });
 });

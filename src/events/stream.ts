@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Db } from '../db/index.js';
+import { retryRead } from '../db/retry.js';
 import { logger as rootLogger } from '../logger.js';
 import { EventHub } from './hub.js';
 import { EventListener, type EventListenerOptions } from './listener.js';
@@ -32,7 +33,7 @@ export class EventStream {
   constructor(private readonly db: Db, private readonly config: Config, private readonly options: EventStreamOptions = {}) {
     this.log = (options.logger ?? rootLogger).child({ component: 'event-stream' });
     this.listener = new EventListener(db, { logger: options.logger, ...options.listener });
-    this.hub = new EventHub({ source: this.listener, log: db.eventLog, load: eventDataLoader(db), outageBoundMs: config.eventOutageSeconds * 1000 });
+    this.hub = new EventHub({ source: this.listener, log: db.eventLog, load: eventDataLoader(db, (read) => retryRead(read, { budgetMs: config.eventOutageSeconds * 1000 })), outageBoundMs: config.eventOutageSeconds * 1000 });
     this.parts = new MessagePartRelay({
       batchesPerSecond: config.messagePartsPerSecond,
       burst: config.messagePartsBurst,

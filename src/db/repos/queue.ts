@@ -36,6 +36,11 @@ export class QueueRepository {
     return this.db.any('SELECT * FROM chat_queued_messages WHERE chat_id = $1 ORDER BY id', [chatId]);
   }
 
+  /** Queued messages by id (any chat; missing ids are left out): the changed rows of a batch of queue events. */
+  byIds(ids: readonly string[]): Promise<QueuedMessageRow[]> {
+    return this.db.any('SELECT * FROM chat_queued_messages WHERE id = ANY($1::bigint[]) ORDER BY id', [ids]);
+  }
+
   /** The queues of several chats (oldest first per chat): one statement for a batch of watch events. */
   listByChats(chatIds: readonly string[]): Promise<QueuedMessageRow[]> {
     return this.db.any('SELECT * FROM chat_queued_messages WHERE chat_id = ANY($1::uuid[]) ORDER BY chat_id, id', [chatIds]);

@@ -16,13 +16,13 @@ export const ChatQueueChange = builder.objectRef<QueueChange>('ChatQueueChange')
     added: t.field({
       type: [ChatQueuedMessage],
       description: 'Messages this change queued that were still queued when the event was delivered, oldest first.',
-      resolve: (c) => c.added,
+      resolve: (c) => c.added(),
     }),
-    updated: t.field({ type: [ChatQueuedMessage], description: 'Queued messages this change edited (still queued when delivered).', resolve: (c) => c.updated }),
+    updated: t.field({ type: [ChatQueuedMessage], description: 'Queued messages this change edited (still queued when delivered).', resolve: (c) => c.updated() }),
     removedIds: t.idList({
       description: 'Ids of the queued messages this change removed: promoted, deleted or cleared.',
       resolve: (c) => c.removedIds.map((id) => encodeGlobalID('ChatQueuedMessage', id)),
     }),
-    length: t.int({ description: 'How many messages the queue held right after this change.', resolve: (c) => c.length }),
+    length: t.int({ description: 'How many messages the queue held right after this change.', resolve: (c) => c.length() }),
   }),
 });

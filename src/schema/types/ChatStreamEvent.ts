@@ -55,7 +55,7 @@ export const ChatStreamEvent = builder.objectRef<StreamEvent<ChatStreamKind>>('C
       type: [ChatQueuedMessage],
       nullable: true,
       description: 'QUEUE_UPDATE only: the whole queue, oldest first (large when queued messages are; `queueChange` is the small form).',
-      resolve: (e) => e.data.queued,
+      resolve: (e) => e.data.queued?.() ?? null,
     }),
     occurredAt: t.expose('occurredAt', { type: 'DateTime', description: 'When the change was written.' }),
     version: t.field({
