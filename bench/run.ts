@@ -9,6 +9,7 @@ import { benchDb, openBenchDatabase, type BenchDatabase } from './lib/database.j
 import { hotPath } from './lib/hotpath.js';
 import { measure } from './peers/load.js';
 import { loadAverage, machineFacts } from './lib/machine.js';
+import { runBigEvents } from './big-events.js';
 import { runFanout } from './fanout.js';
 import { runParts } from './parts.js';
 import { renderReport, type LoadResult, type Report, type TargetInfo } from './lib/report.js';
@@ -21,7 +22,7 @@ import { previousHeadline } from './lib/headline.js';
  * insert hot path, and writes bench/RESULTS.md. Everything is bounded in time and stopped at the
  * end; Ctrl-C stops it early and still cleans up. Knobs (environment): BENCH_SECONDS (10),
  * BENCH_WARMUP_SECONDS (3), BENCH_ROUNDS (2), BENCH_CONNECTIONS (10), BENCH_HOTPATH_MESSAGES
- * (1000), BENCH_SKIP_POSTGRAPHILE=1, BENCH_SKIP_PARTS=1, BENCH_PARTS_SECONDS (10), BENCH_OUTPUT (bench/RESULTS.md), BENCH_VERBOSE=1 (servers' stderr),
+ * (1000), BENCH_SKIP_POSTGRAPHILE=1, BENCH_SKIP_PARTS=1, BENCH_SKIP_BIG_EVENTS=1, BENCH_PARTS_SECONDS (10), BENCH_OUTPUT (bench/RESULTS.md), BENCH_VERBOSE=1 (servers' stderr),
  * BENCH_CPU_PROFILE=<dir> (a V8 .cpuprofile per server, written when it stops).
  */
 const benchDir = dirname(fileURLToPath(import.meta.url));
@@ -232,6 +233,10 @@ async function main(): Promise<void> {
     const idle = process.env.BENCH_SKIP_FANOUT === '1' ? null : await runFanout(adminUrl.toString(), 20_000, 0);
     if (idle) log(`  ${idle.heapPerSubscription} B heap, ${idle.rssPerSubscription} B RSS per idle subscription`);
 
+    log('large events: 50 identical subscriptions, ~1 MB queued messages, whole queue vs queueChange');
+    const bigEvents = process.env.BENCH_SKIP_BIG_EVENTS === '1' ? null : await runBigEvents(adminUrl.toString());
+    for (const b of bigEvents ?? []) log(`  ${b.selection}: ${b.delivered}/${b.expected} delivered, server RSS +${b.serverRssGrowthMiB} MiB, closes ${JSON.stringify(b.closes)}`);
+
     log('message parts: 100 chats × 50 batches/s, 10 subscribers per chat on two processes');
     const parts = process.env.BENCH_SKIP_PARTS === '1'
       ? null
@@ -267,6 +272,7 @@ async function main(): Promise<void> {
       parts,
       costs,
       idle,
+      bigEvents,
       previous: existsSync(output) ? previousHeadline(readFileSync(output, 'utf8')) : null,
     };
     // The load run that reconciles (bench/load.ts) runs in its own process on its own Postgres.

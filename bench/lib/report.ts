@@ -3,6 +3,7 @@ import type { HotPathResult } from './hotpath.js';
 import type { SeedResult } from './seed.js';
 
 /** Everything one `npm run bench` measured, rendered into bench/RESULTS.md. */
+import { bigEventsTable, type BigEventsResult } from '../big-events.js';
 import { fanoutTable, type FanoutResult } from '../fanout.js';
 import { headlineComment, headlineTable, type Headline } from './headline.js';
 import { partsDescription, partsTable, type PartsResult } from '../parts.js';
@@ -31,6 +32,7 @@ export interface Report {
   costs: string | null;
   /** 20,000 idle subscriptions: memory only (no events). */
   idle: FanoutResult | null;
+  bigEvents: BigEventsResult[] | null;
   /** The previous RESULTS.md's headline, printed beside this run's. */
   previous: Headline | null;
 }
@@ -104,6 +106,7 @@ export function headlineOf(r: Report): Headline {
     figures['fan-out: p50 ms'] = String(r.fanout.p50);
     figures['fan-out: p99 ms'] = String(r.fanout.p99);
   }
+  for (const b of r.bigEvents ?? []) figures[`large events, ${b.selection}: server RSS growth`] = `+${b.serverRssGrowthMiB} MiB`;
   if (r.idle) {
     figures['20,000 idle subscriptions: heap / subscription'] = `${(r.idle.heapPerSubscription / 1024).toFixed(1)} KiB`;
     figures['20,000 idle subscriptions: RSS / subscription'] = `${(r.idle.rssPerSubscription / 1024).toFixed(1)} KiB`;
@@ -259,6 +262,19 @@ export function renderReport(r: Report): string {
       `One LISTEN connection per process whatever the subscriber count: the process held ${f.listenConnections} database connections in all (query pool + 1 LISTEN) with ${f.subscriptions} subscriptions open.`);
   } else {
     line('Not run.');
+  }
+  line();
+
+  line('## Large events: one serialisation, small queue events');
+  line();
+  if (r.bigEvents) {
+    line('bench/big-events.ts: 50 identical chatEvents subscriptions (5 graphql-ws sockets × 10) of one chat whose queue holds four ~1 MB messages; 20 edits of a queued message 250 ms apart (Postgres builds the content, so this process does no writer work); clients in a child process. ' +
+      'Each result is serialised once and sent as one shared buffer (src/webSocketFrames.ts). "whole queue" selects `queuedMessages` (~4 MB per event per subscription); "small form" selects `queueChange`. ' +
+      'Server peak RSS and growth are of the bench process (the server), sampled every 10 ms from the moment all subscriptions are open; CPU is the whole process (all threads, GC included) per event. A client that cannot parse 200 MB per event is closed as a slow consumer (4008) by design.');
+    line();
+    line(bigEventsTable(r.bigEvents));
+  } else {
+    line('Not run (BENCH_SKIP_BIG_EVENTS=1).');
   }
   line();
 
