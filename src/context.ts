@@ -19,7 +19,7 @@ export interface AppServices {
   /** The process's watch stream (absent where nothing serves subscriptions, e.g. CLI commands). */
   eventHub?: ChatEventHub;
   /** Recently authenticated tokens (absent: every request looks its token up). */
-  viewers?: ViewerCache;
+  viewers?: ViewerCache<Viewer>;
   /** The process's relay of streamed message parts (with `eventHub`). */
   parts?: MessagePartRelay;
   /** Per-user and per-address rate limiters (absent: no rate limits, e.g. CLI commands). */

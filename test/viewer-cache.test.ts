@@ -12,7 +12,7 @@ const viewer = (id: string): Viewer => ({
 
 describe('ViewerCache', () => {
   it('trusts an entry for its TTL only', () => {
-    const cache = new ViewerCache(1000);
+    const cache = new ViewerCache<Viewer>(1000);
     cache.set('t', viewer('a'), null, 0, 10_000);
     expect(cache.get('t', 10_999)?.viewer.tokenId).toBe('a');
     expect(cache.get('t', 11_000)).toBeUndefined();
@@ -20,14 +20,14 @@ describe('ViewerCache', () => {
   });
 
   it("never outlives the token's own expiry", () => {
-    const cache = new ViewerCache(60_000);
+    const cache = new ViewerCache<Viewer>(60_000);
     cache.set('t', viewer('a'), new Date(10_500), 0, 10_000);
     expect(cache.get('t', 10_499)).toBeDefined();
     expect(cache.get('t', 10_500)).toBeUndefined();
   });
 
   it('holds at most maxEntries, dropping the oldest first', () => {
-    const cache = new ViewerCache(60_000, 3);
+    const cache = new ViewerCache<Viewer>(60_000, 3);
     for (const id of ['a', 'b', 'c', 'd']) cache.set(id, viewer(id), null, 0, 1);
     expect(cache.size).toBe(3);
     expect(cache.get('a', 2)).toBeUndefined();
@@ -35,7 +35,7 @@ describe('ViewerCache', () => {
   });
 
   it('keeps nothing with a TTL of 0', () => {
-    const cache = new ViewerCache(0);
+    const cache = new ViewerCache<Viewer>(0);
     cache.set('t', viewer('a'), null, 0, 1);
     expect(cache.get('t', 1)).toBeUndefined();
   });

@@ -48,7 +48,7 @@ function touchAtMostEveryMinute(db: Db, tokenId: string, lastUsed: number, now: 
  * Resolves a token to a viewer; throws AuthError with the precise reason. With a `cache`, a
  * token seen within its TTL costs no statement (see viewerCache.ts for what that delays).
  */
-export async function authenticate(db: Db, token: string | null, cache?: ViewerCache): Promise<Viewer> {
+export async function authenticate(db: Db, token: string | null, cache?: ViewerCache<Viewer>): Promise<Viewer> {
   if (token === null) throw new AuthError('missing');
   const now = Date.now();
   const hit = cache?.get(token, now);

@@ -1,7 +1,5 @@
-import type { Viewer } from './viewer.js';
-
-interface Entry {
-  viewer: Viewer;
+interface Entry<V> {
+  viewer: V;
   /** When this entry stops being trusted (ms since epoch). */
   freshUntil: number;
   /** The token's own expiry, checked on every hit. */
@@ -14,10 +12,11 @@ interface Entry {
  * request otherwise. Entries are trusted for `ttlMs`, so a revocation (or a change of the user's
  * admin flag) made anywhere takes effect on this process within `ttlMs`; a token's expiry is
  * checked on every hit. Only successful lookups are kept, and at most `maxEntries` of them
- * (oldest dropped first), so unknown tokens cannot grow it.
+ * (oldest dropped first), so unknown tokens cannot grow it. Generic in the viewer type, so that
+ * the cache does not import the authentication module that uses it.
  */
-export class ViewerCache {
-  private readonly entries = new Map<string, Entry>();
+export class ViewerCache<V> {
+  private readonly entries = new Map<string, Entry<V>>();
 
   constructor(
     readonly ttlMs: number,
@@ -29,7 +28,7 @@ export class ViewerCache {
   }
 
   /** The cached viewer of `token`, or undefined when absent, stale or past the token's expiry. */
-  get(token: string, now = Date.now()): Entry | undefined {
+  get(token: string, now = Date.now()): Entry<V> | undefined {
     const entry = this.entries.get(token);
     if (!entry) return undefined;
     if (entry.freshUntil <= now || (entry.tokenExpiresAt !== null && entry.tokenExpiresAt <= now)) {
@@ -39,7 +38,7 @@ export class ViewerCache {
     return entry;
   }
 
-  set(token: string, viewer: Viewer, tokenExpiresAt: Date | null, lastUsedAt: number, now = Date.now()): void {
+  set(token: string, viewer: V, tokenExpiresAt: Date | null, lastUsedAt: number, now = Date.now()): void {
     if (this.ttlMs <= 0) return;
     this.entries.delete(token);
     this.entries.set(token, { viewer, freshUntil: now + this.ttlMs, tokenExpiresAt: tokenExpiresAt?.getTime() ?? null, lastUsedAt });
