@@ -65,21 +65,25 @@ export class SharedFrames {
           waiting!.delete(id!);
           this.frames++;
           recordNextFrame(payload.text.length);
-          const head = data.slice(0, -3); // `{"id":…,"type":"next","payload":`
-          if (payload.bytes) {
-            // One text message in three fragments, the middle one the shared buffer: no copy of
-            // the payload per socket. The three calls are synchronous, so no other frame can
-            // come between them (ws writes at once; permessage-deflate is off).
-            send(head, { fin: false, binary: false });
-            send(payload.bytes, { fin: false, binary: false });
-            return send('}', { fin: true, binary: false }, ...rest.filter((r) => typeof r === 'function'));
-          }
-          data = `${head}${payload.text}}`;
+          if (payload.bytes) return sendShared(send, data, payload.bytes, rest);
+          data = `${data.slice(0, -3)}${payload.text}}`; // `…"payload":` + payload + `}`
         }
       }
       return send(data, ...rest);
     }) as WebSocket['send'];
   }
+}
+
+/**
+ * Sends a placeholder frame with a large shared payload as one text message in three fragments,
+ * the middle one the shared buffer: no copy of the payload per socket. The three calls are
+ * synchronous, so no other frame can come between them (ws writes at once; permessage-deflate
+ * is off).
+ */
+function sendShared(send: (data: unknown, ...rest: unknown[]) => void, frame: string, bytes: Buffer, rest: unknown[]): void {
+  send(frame.slice(0, -3), { fin: false, binary: false }); // `{"id":…,"type":"next","payload":`
+  send(bytes, { fin: false, binary: false });
+  send('}', { fin: true, binary: false }, ...rest.filter((r) => typeof r === 'function'));
 }
 
 /** One result's serialised payload (and its UTF-8 bytes when large enough to send shared). */
