@@ -6,16 +6,10 @@
 // clients in a child process. Bounded: 20 events, 250 ms apart, 60 s at most for deliveries.
 // Usage: npx tsx bench/big-events.ts [--events 20] [--size 1000000]  (or via npm run bench)
 import { fork } from 'node:child_process';
-import { chmodSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createToken, createUser } from '../src/auth/admin.js';
 import { loadConfig } from '../src/config.js';
-import { createDb } from '../src/db/index.js';
-import { ensureDatabase, startEmbeddedPostgres } from '../src/db/embedded.js';
-import { migrate } from '../src/db/migrate.js';
 import { encodeGlobalID } from '../src/schema/globalIds.js';
 import { buildApp } from '../src/server.js';
+import { arg, runStandalone, scenarioDatabase } from './lib/scenario.js';
 
 export interface BigEventsResult {
   selection: string;
@@ -37,26 +31,13 @@ const SELECTIONS = {
   'small form (queueChange)': 'subscription ($id: ID!) { chatEvents(chatId: $id) { kind version queueChange { added { id } updated { id } removedIds length } } }',
 } as const;
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
 let runs = 0;
 
 async function runOne(adminUrl: string, selection: keyof typeof SELECTIONS, events: number, size: number): Promise<BigEventsResult> {
   const connections = 5;
   const perConnection = 10;
-  const name = `chatgraph_big_${process.pid}_${++runs}`;
-  await ensureDatabase(adminUrl, name);
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  const db = createDb(url.toString(), 10);
-  await migrate(db);
-  await db.none("INSERT INTO chat_model_configs (provider, model, context_limit, is_default) VALUES ('p', 'm', 1000, true)");
-  const user = await createUser(db, { username: 'big' });
-  const { token } = await createToken(db, { username: 'big' });
-  const chat = await db.one<{ id: string }>("INSERT INTO chats (owner_id, status, last_model_config_id) SELECT $1, 'running', id FROM chat_model_configs RETURNING id", [user.id]);
+  const { db, userId, token } = await scenarioDatabase(adminUrl, `chatgraph_big_${process.pid}_${++runs}`, 'big');
+  const chat = await db.one<{ id: string }>("INSERT INTO chats (owner_id, status, last_model_config_id) SELECT $1, 'running', id FROM chat_model_configs RETURNING id", [userId]);
   // Four queued messages of `size` bytes each: the whole queue is ~4 MB per event.
   await db.none("INSERT INTO chat_queued_messages (chat_id, content) SELECT $1, jsonb_build_array(jsonb_build_object('type', 'text', 'text', repeat('x', $2))) FROM generate_series(1, 4)", [chat.id, size]);
   const config = loadConfig({ ...process.env, LOG_LEVEL: 'warn', MAX_CONNECTIONS_PER_USER: '10' });
@@ -139,13 +120,5 @@ export function bigEventsTable(rs: BigEventsResult[]): string {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const dir = mkdtempSync(join(tmpdir(), 'chatgraph-big-'));
-  chmodSync(dir, 0o755);
-  const pg = process.env.DATABASE_URL ? undefined : await startEmbeddedPostgres({ pgdata: join(dir, 'pg'), ephemeral: true, maxConnections: 100 });
-  try {
-    const results = await runBigEvents(process.env.DATABASE_URL ?? pg!.url('postgres'), arg('events', 20), arg('size', 1_000_000));
-    process.stdout.write(`${bigEventsTable(results)}\n`);
-  } finally {
-    await pg?.stop();
-  }
+  await runStandalone('big', 100, async (adminUrl) => bigEventsTable(await runBigEvents(adminUrl, arg('events', 20), arg('size', 1_000_000))));
 }

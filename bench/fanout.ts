@@ -2,18 +2,13 @@
 // process, one LISTEN connection whatever the subscriber count, memory per idle subscription.
 // Usage: npx tsx bench/fanout.ts [--subscriptions 5000] [--events 20]  (or via npm run bench)
 import { fork } from 'node:child_process';
-import { mkdtempSync, chmodSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { createToken, createUser } from '../src/auth/admin.js';
 import { loadConfig } from '../src/config.js';
 import { createDb } from '../src/db/index.js';
-import { ensureDatabase, startEmbeddedPostgres } from '../src/db/embedded.js';
-import { migrate } from '../src/db/migrate.js';
 import { buildApp } from '../src/server.js';
 import WebSocket from 'ws';
+import { arg, runStandalone, scenarioDatabase } from './lib/scenario.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -45,11 +40,6 @@ function medianMax(xs: number[]): { p50: number; max: number } {
   return { p50: r(sorted[Math.floor(sorted.length / 2)]), max: r(sorted.at(-1)) };
 }
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
 const settle = async () => {
   for (let i = 0; i < 3; i++) {
     gc();
@@ -66,15 +56,8 @@ export async function runFanout(adminUrl: string, subscriptions = 5000, events =
   const connections = Math.ceil(subscriptions / perConnection);
   // One database per call: the bench runs it twice (5,000 live, then 20,000 idle).
   const name = `chatgraph_fanout_${process.pid}_${++fanoutRuns}`;
-  await ensureDatabase(adminUrl, name);
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  const db = createDb(url.toString(), 10);
-  await migrate(db);
-  await db.none("INSERT INTO chat_model_configs (provider, model, context_limit, is_default) VALUES ('p', 'm', 1000, true)");
-  const user = await createUser(db, { username: 'fan' });
-  const { token } = await createToken(db, { username: 'fan' });
-  const chat = await db.one("INSERT INTO chats (owner_id, last_model_config_id) SELECT $1, id FROM chat_model_configs RETURNING id", [user.id]);
+  const { db, url, userId, token } = await scenarioDatabase(adminUrl, name, 'fan');
+  const chat = await db.one("INSERT INTO chats (owner_id, last_model_config_id) SELECT $1, id FROM chat_model_configs RETURNING id", [userId]);
   // One user holds every socket here (the per-user connection limit is for real clients).
   const config = loadConfig({
     ...process.env,
@@ -219,13 +202,5 @@ export function fanoutTable(r: FanoutResult): string {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const dir = mkdtempSync(join(tmpdir(), 'chatgraph-fanout-'));
-  chmodSync(dir, 0o755);
-  const pg = process.env.DATABASE_URL ? undefined : await startEmbeddedPostgres({ pgdata: join(dir, 'pg'), ephemeral: true, maxConnections: 200 });
-  try {
-    const result = await runFanout(process.env.DATABASE_URL ?? pg!.url('postgres'), arg('subscriptions', 5000), arg('events', 20));
-    process.stdout.write(`${fanoutTable(result)}\n`);
-  } finally {
-    await pg?.stop();
-  }
+  await runStandalone('fanout', 200, async (adminUrl) => fanoutTable(await runFanout(adminUrl, arg('subscriptions', 5000), arg('events', 20))));
 }

@@ -4,18 +4,15 @@
 // CPU per delivered part (both gateways, and Postgres). Bounded in time; 127.0.0.1 only.
 // Usage: npx tsx bench/parts.ts [--chats 100] [--rate 50] [--subscribers 10] [--seconds 10]  (or via npm run bench)
 import { fork, spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createToken, createUser } from '../src/auth/admin.js';
 import { loadConfig } from '../src/config.js';
-import { createDb } from '../src/db/index.js';
-import { ensureDatabase, startEmbeddedPostgres } from '../src/db/embedded.js';
-import { migrate } from '../src/db/migrate.js';
 import { encodeGlobalID } from '../src/schema/globalIds.js';
 import { buildApp } from '../src/server.js';
 import { postgresCpuMs } from './lib/machine.js';
+import { arg, runStandalone, scenarioDatabase } from './lib/scenario.js';
 
 export interface PartsResult {
   chats: number;
@@ -49,11 +46,6 @@ export interface PartsResult {
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
 /** utime + stime of one process, ms (Linux /proc; clock ticks of 10 ms). */
 function processCpuMs(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -68,20 +60,13 @@ export async function runParts(adminUrl: string, options: { chats?: number; rate
   const subscribers = options.subscribers ?? 10;
   const seconds = options.seconds ?? 10;
   const name = `chatgraph_parts_${process.pid}`;
-  await ensureDatabase(adminUrl, name);
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  const db = createDb(url.toString(), 10);
-  await migrate(db);
-  await db.none("INSERT INTO chat_model_configs (provider, model, context_limit, is_default) VALUES ('p', 'm', 1000, true)");
-  const user = await createUser(db, { username: 'viewer' });
-  const { token } = await createToken(db, { username: 'viewer' });
+  const { db, url, userId, token } = await scenarioDatabase(adminUrl, name, 'viewer');
   await createUser(db, { username: 'worker' });
   const { token: workerToken } = await createToken(db, { username: 'worker', scopes: ['worker'] });
   const ids = await db.map(
     `INSERT INTO chats (owner_id, last_model_config_id, status, worker_id, started_at, heartbeat_at)
      SELECT $1, (SELECT id FROM chat_model_configs), 'running', 'bench-worker', now(), now() FROM generate_series(1, $2) RETURNING id`,
-    [user.id, chats],
+    [userId, chats],
     (r: { id: string }) => encodeGlobalID('Chat', r.id),
   );
 
@@ -189,18 +174,12 @@ export function partsTable(r: PartsResult): string {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const dir = mkdtempSync(join(tmpdir(), 'chatgraph-parts-'));
-  chmodSync(dir, 0o755);
-  const pg = process.env.DATABASE_URL ? undefined : await startEmbeddedPostgres({ pgdata: join(dir, 'pg'), ephemeral: true, maxConnections: 200 });
-  try {
-    const adminUrl = process.env.DATABASE_URL ?? pg!.url('postgres');
-    const pidRow = pg ? readFileSync(join(dir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0] : undefined;
+  await runStandalone('parts', 200, async (adminUrl, pgdata) => {
+    const pidRow = pgdata ? readFileSync(join(pgdata, 'postmaster.pid'), 'utf8').split('\n')[0] : undefined;
     const result = await runParts(adminUrl, {
       chats: arg('chats', 100), rate: arg('rate', 50), subscribers: arg('subscribers', 10), seconds: arg('seconds', 10),
       postmasterPid: pidRow ? Number(pidRow) : undefined,
     });
-    process.stdout.write(`${partsTable(result)}\n`);
-  } finally {
-    await pg?.stop();
-  }
+    return partsTable(result);
+  });
 }
