@@ -101,4 +101,15 @@ describe('QUEUE_UPDATE queueChange', () => {
     expect(BigInt(events[2]!.version)).toBeGreaterThan(BigInt(events[1]!.version));
     await end(server.app, sub);
   });
+
+  it('an event written before migration 0009 (no ids in it) answers empty lists and the queue length at delivery', async () => {
+    const raw = await insertChat(t.db, alice.user.id, { status: 'running' });
+    await t.db.none("INSERT INTO chat_queued_messages (chat_id, content) SELECT $1, '[]' FROM generate_series(1, 2)", [raw]);
+    const sub = await subscribed<QueueEvent>(server.app, server.ws({ authToken: alice.token }), QUEUE_EVENTS, { id: encodeGlobalID('Chat', raw) });
+    // What the earlier trigger wrote: the kind and the chat, no change lists.
+    await t.db.none("INSERT INTO chat_events (kind, chat_id, owner_id, version, data) SELECT 'queue', id, owner_id, version, '{}' FROM chats WHERE id = $1", [raw]);
+    const [event] = (await received(sub, 1)).map((d) => d.chatEvents);
+    expect(event).toMatchObject({ kind: 'QUEUE_UPDATE', queueChange: { added: [], updated: [], removedIds: [], length: 2 } });
+    await end(server.app, sub);
+  });
 });
